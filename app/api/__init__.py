@@ -1,0 +1,1 @@
+"""HTTP layer: thin routes, request guards and the error boundary."""

