@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff check app tests
-ruff format --check app
+ruff format --check app tests
 mypy app
 set +e
 python -m pytest -q -p no:cacheprovider "$@"

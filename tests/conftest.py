@@ -69,7 +69,25 @@ def tiny_nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-nli")
-    words = ["the", "a", "is", "was", "this", "sentence", "fact", "claim", "said", "should", "must", "will", "good", "bad", "it", "council", "voted"]
+    words = [
+        "the",
+        "a",
+        "is",
+        "was",
+        "this",
+        "sentence",
+        "fact",
+        "claim",
+        "said",
+        "should",
+        "must",
+        "will",
+        "good",
+        "bad",
+        "it",
+        "council",
+        "voted",
+    ]
     vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
     tokenizer = BertTokenizer(vocab=vocab)
     config = BertConfig(

@@ -33,18 +33,24 @@ def assert_error(response: httpx.Response, status: int, code: str, words: str = 
         ({"text": "Hi.", "multi_label": "maybe"}, "validation_error", "multi_label"),
     ],
 )
-async def test_invalid_extract_requests(client: httpx.AsyncClient, payload: object, code: str, words: str) -> None:
+async def test_invalid_extract_requests(
+    client: httpx.AsyncClient, payload: object, code: str, words: str
+) -> None:
     assert_error(await client.post("/v1/extract", json=payload), 422, code, words)
 
 
 async def test_too_many_labels(client: httpx.AsyncClient) -> None:
     labels = [{"name": f"l{i}", "description": f"label {i}"} for i in range(17)]
-    assert_error(await client.post("/v1/extract", json={"text": "Hi.", "labels": labels}), 422, "invalid_input")
+    assert_error(
+        await client.post("/v1/extract", json={"text": "Hi.", "labels": labels}), 422, "invalid_input"
+    )
 
 
 async def test_classify_rejects_blank_and_empty(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/v1/classify", json={"sentences": []}), 422, "validation_error")
-    assert_error(await client.post("/v1/classify", json={"sentences": ["ok", " "]}), 422, "validation_error", "[1]")
+    assert_error(
+        await client.post("/v1/classify", json={"sentences": ["ok", " "]}), 422, "validation_error", "[1]"
+    )
 
 
 async def test_text_over_the_character_limit(client: httpx.AsyncClient) -> None:

@@ -57,7 +57,10 @@ async def test_custom_labels_are_zero_shot(client: httpx.AsyncClient) -> None:
         {"name": "sport", "description": "sport: football, tennis, matches, athletes, goals"},
         {"name": "weather", "description": "weather: rain, storms, temperature, snow, forecast"},
     ]
-    sentences = ["The striker scored twice as the team won the match.", "Heavy snow and storms hit the coast."]
+    sentences = [
+        "The striker scored twice as the team won the match.",
+        "Heavy snow and storms hit the coast.",
+    ]
     response = await client.post("/v1/classify", json={"sentences": sentences, "labels": labels})
     assert response.status_code == 200, response.text
     body = response.json()

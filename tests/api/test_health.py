@@ -46,7 +46,9 @@ async def test_model_that_cannot_load_keeps_readyz_503(tmp_path: object) -> None
 
 
 async def test_health_stays_fast_during_a_long_article(client: httpx.AsyncClient) -> None:
-    text = " ".join(f"The committee approved measure number {i} after a long debate on Tuesday." for i in range(800))
+    text = " ".join(
+        f"The committee approved measure number {i} after a long debate on Tuesday." for i in range(800)
+    )
     long_request = asyncio.create_task(client.post("/v1/extract", json={"text": text}))
     await asyncio.sleep(0.3)
     started = time.perf_counter()

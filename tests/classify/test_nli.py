@@ -44,9 +44,15 @@ def test_model_without_entailment_label_is_refused(tmp_path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
     vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a"])}
-    config = BertConfig(vocab_size=6, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
-                        intermediate_size=8, id2label={0: "positive", 1: "negative"},
-                        label2id={"positive": 0, "negative": 1})
+    config = BertConfig(
+        vocab_size=6,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=8,
+        id2label={0: "positive", 1: "negative"},
+        label2id={"positive": 0, "negative": 1},
+    )
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     BertTokenizer(vocab=vocab).save_pretrained(tmp_path)
     with pytest.raises(ModelLoadError, match="entailment"):
@@ -62,10 +68,12 @@ async def test_service_runs_on_the_nli_backend(tiny_nli_model: Path) -> None:
         assert body["model"]["backend"] == "nli"
         assert [s["text"] for s in body["sentences"]] == ["The council voted.", "It was bad."]
         multi = await client.post(
-            "/v1/classify", json={"sentences": ["it was good"], "multi_label": True,
-                                  "labels": [{"name": "x", "description": "good"}]}
+            "/v1/classify",
+            json={
+                "sentences": ["it was good"],
+                "multi_label": True,
+                "labels": [{"name": "x", "description": "good"}],
+            },
         )
         assert multi.status_code == 200
         assert isinstance(multi.json()["results"][0]["scores"]["x"], float)
-
-

@@ -59,7 +59,15 @@ def test_offsets_are_code_points() -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["", "   \n\n ", "x" * 50_000, "no punctuation " * 3000, "a\x00b. c\x07d", "مرحبا بالعالم. שלום.", "!!! ??? ..."],
+    [
+        "",
+        "   \n\n ",
+        "x" * 50_000,
+        "no punctuation " * 3000,
+        "a\x00b. c\x07d",
+        "مرحبا بالعالم. שלום.",
+        "!!! ??? ...",
+    ],
 )
 def test_odd_input_never_breaks_offsets(source: str) -> None:
     assert_exact(source)
