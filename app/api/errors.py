@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.errors import ClaimsiftError, error_body
+from app.observability import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,12 @@ def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    request_id = uuid.uuid4().hex
-    log.exception("unexpected error, request id %s", request_id)
+    # This handler runs outside the request-id middleware, so it echoes the id itself.
+    request_id = current_request_id() or uuid.uuid4().hex
+    log.error("unexpected error, request id %s", request_id, exc_info=exc)
     message = f"unexpected error; quote request id {request_id}"
-    return JSONResponse(error_body("internal_error", message), status_code=500)
+    headers = {REQUEST_ID_HEADER: request_id}
+    return JSONResponse(error_body("internal_error", message), status_code=500, headers=headers)
 
 
 def _describe(errors: object) -> str:

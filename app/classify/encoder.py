@@ -48,6 +48,33 @@ def weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def apply_overlay(model: Any, overlay: Path) -> None:
+    """Replace some of ``model``'s tensors with those of a safetensors file (e.g. fine-tuned layers).
+
+    Only the changed tensors are shipped (in fp16); the rest stay the base model's.
+    """
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(overlay))
+    except (OSError, ValueError) as exc:  # missing or corrupt file
+        raise ModelLoadError(f"cannot read the weight overlay {overlay}: {exc}") from exc
+    own = model.state_dict()
+    unknown = sorted(set(tensors) - set(own))
+    mismatched = sorted(k for k in tensors.keys() & own.keys() if tensors[k].shape != own[k].shape)
+    if unknown or mismatched:
+        raise ModelLoadError(f"{overlay} does not fit the base model: {(unknown + mismatched)[:5]}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()}, strict=False)
+
+
 class TokenizerWindow:
     """A fast tokenizer that pads to the batch and truncates to ``max_length``, reporting truncation."""
 
@@ -88,7 +115,9 @@ def mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[n
 class TorchEncoder:
     """A BERT-style encoder run in plain PyTorch on the CPU."""
 
-    def __init__(self, model_dir: Path, max_length: int, name: str | None = None) -> None:
+    def __init__(
+        self, model_dir: Path, max_length: int, name: str | None = None, overlay: Path | None = None
+    ) -> None:
         try:
             import torch
             from transformers import AutoModel
@@ -104,6 +133,10 @@ class TorchEncoder:
         self._window = TokenizerWindow(model_dir, max_length)
         self.name = name or model_dir.name
         self.version = weights_digest(model_dir)
+        if overlay is not None:
+            apply_overlay(self._model, overlay)
+            # The version names base and overlay together, so caches keyed by it follow the weights.
+            self.version = f"{self.version[:6]}{file_digest(overlay)[:6]}"
 
     def count_tokens(self, text: str) -> int:
         return self._window.count(text)

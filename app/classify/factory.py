@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.classify.backend import Backend
+from app.classify.backend import Backend, ModelCard
 from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import TorchEncoder, default_encoder_path
+from app.classify.encoder import Encoder, TorchEncoder, default_encoder_path, file_digest, weights_digest
+from app.errors import ModelLoadError
 from app.settings import Settings
 
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
@@ -18,6 +19,68 @@ def load_backend(settings: Settings) -> Backend:
 
         assert settings.model is not None  # Settings refuses nli without a model
         return NLIBackend(settings.model, settings.max_length, settings.nli_hypothesis_template)
+    if not settings.model and settings.adapted_model:
+        from app.classify.adapted import load_adapted, resolve_artifact
+
+        folder = resolve_artifact(settings.models_dir, settings.adapted_model)
+        if not use_onnx(settings):
+            return load_adapted(folder, default_encoder_path(), settings.max_length)
+        return _adapted_on_onnx(settings, folder)
     model_dir = Path(settings.model) if settings.model else default_encoder_path()
-    name = None if settings.model else DEFAULT_ENCODER_NAME
-    return EmbeddingBackend(TorchEncoder(model_dir, settings.max_length, name=name))
+    name = model_dir.name if settings.model else DEFAULT_ENCODER_NAME
+    return EmbeddingBackend(load_encoder(settings, model_dir, name))
+
+
+def use_onnx(settings: Settings) -> bool:
+    from app.classify.onnx import onnxruntime_available
+
+    if settings.runtime == "onnx" and not onnxruntime_available():
+        raise ModelLoadError("CLAIMSIFT_RUNTIME=onnx needs `onnxruntime` installed")
+    return settings.runtime == "onnx" or (settings.runtime == "auto" and onnxruntime_available())
+
+
+def load_encoder(settings: Settings, model_dir: Path, name: str, overlay: Path | None = None) -> Encoder:
+    """A TorchEncoder, or under the onnx runtime its int8 export (cached; torch is loaded only to export)."""
+
+    def load_torch() -> TorchEncoder:
+        return TorchEncoder(model_dir, settings.max_length, name=name, overlay=overlay)
+
+    if not use_onnx(settings):
+        return load_torch()
+    from app.classify.onnx import onnx_encoder
+
+    # Must match TorchEncoder.version; if it ever drifts, every start re-exports (slow, still correct).
+    version = weights_digest(model_dir)
+    if overlay is not None:
+        version = f"{version[:6]}{file_digest(overlay)[:6]}"
+    return onnx_encoder(
+        version,
+        model_dir,
+        load_torch,
+        cache_root=settings.models_dir / "cache",
+        max_length=settings.max_length,
+        name=name,
+        threads=settings.onnx_threads,
+    )
+
+
+def _adapted_on_onnx(settings: Settings, folder: Path) -> Backend:
+    """`load_adapted` with both encoders (adapted and zero-shot base) from the ONNX cache."""
+    import hashlib
+
+    from app.classify.adapted import (
+        HEAD_FILE,
+        OVERLAY_FILE,
+        AdaptedBackend,
+        LinearHead,
+        verify_artifact,
+    )
+
+    manifest = verify_artifact(folder)
+    name = str(manifest.get("name", folder.name))
+    base_dir = default_encoder_path()
+    adapted = load_encoder(settings, base_dir, name, overlay=folder / OVERLAY_FILE)
+    base = load_encoder(settings, base_dir, DEFAULT_ENCODER_NAME)
+    version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
+    card = ModelCard(name=name, backend="embedding", version=version[:12])
+    return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), EmbeddingBackend(base), card)

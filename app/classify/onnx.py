@@ -1,0 +1,181 @@
+"""ONNX Runtime encoder: a torch encoder exported once, quantized to int8, cached by its version.
+
+The export needs torch; loading a cached export needs only onnxruntime and tokenizers, so a runtime
+image without torch starts from ``models/cache/<encoder version>/`` in about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.classify.encoder import Encoded, TokenizerWindow, TorchEncoder, mean_pool
+from app.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "encoder.int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "encoder.json"
+OPSET = 17
+
+
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def export_folder(cache_root: Path, version: str) -> Path:
+    return cache_root / version
+
+
+def is_exported(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in (MODEL_FILE, TOKENIZER_FILE, META_FILE))
+
+
+class OnnxEncoder:
+    """The same encoder as ``TorchEncoder`` (tokenizer, mean pooling, L2 norm), run by ONNX Runtime."""
+
+    def __init__(self, folder: Path, max_length: int, name: str, threads: int = 0) -> None:
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise ModelLoadError("the onnx runtime needs `onnxruntime` installed") from exc
+        if not is_exported(folder):
+            raise ModelLoadError(f"{folder} holds no complete ONNX export; run `claimsift prepare`")
+        meta = json.loads((folder / META_FILE).read_text())
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: one per core
+        options.inter_op_num_threads = 1
+        # Idle pool threads would otherwise spin between batches and take the CPU from the event loop.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session: Any = onnxruntime.InferenceSession(
+            str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self._window = TokenizerWindow(folder, max_length)
+        self.name = name
+        self.version: str = meta["version"]
+
+    def count_tokens(self, text: str) -> int:
+        return self._window.count(text)
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        ids, mask, truncated = self._window.batch(texts)
+        (hidden,) = self._session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})
+        return Encoded(mean_pool(hidden, mask), truncated)
+
+
+def onnx_encoder(
+    version: str,
+    tokenizer_dir: Path,
+    load_torch: Callable[[], TorchEncoder],
+    *,
+    cache_root: Path,
+    max_length: int,
+    name: str,
+    threads: int = 0,
+) -> OnnxEncoder:
+    """The cached int8 export for ``version``; on a miss, load the torch encoder once and export it."""
+    folder = export_folder(cache_root, version)
+    if not is_exported(folder):
+        encoder = load_torch()
+        if encoder.version != version:  # the caller's guess drifted: file the export under the truth
+            log.warning("encoder version %s, expected %s", encoder.version, version)
+            folder = export_folder(cache_root, encoder.version)
+        if not is_exported(folder):
+            export(encoder, tokenizer_dir, folder)
+    return OnnxEncoder(folder, max_length, name, threads)
+
+
+def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
+    """Export ``encoder`` to ``folder`` atomically: concurrent starts never see half an export."""
+    log.info("exporting %s (%s) to ONNX int8 under %s", encoder.name, encoder.version, folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a runtime image may run as another user
+    try:
+        fp32 = staging / "encoder.fp32.onnx"
+        _export_fp32(encoder, fp32)
+        _quantize(fp32, staging / MODEL_FILE)
+        fp32.unlink()
+        shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
+        meta = {"name": encoder.name, "version": encoder.version, "opset": OPSET, "weights": "int8"}
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not is_exported(folder):  # not a concurrent export that won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_fp32(encoder: TorchEncoder, path: Path) -> None:
+    import torch
+
+    model = encoder._model
+    # The eager attention graph exports to plain MatMuls that quantize well; the SDPA one does not.
+    previous = model.config._attn_implementation
+    _set_attention(model, "eager")
+
+    class LastHidden(torch.nn.Module):
+        """The call ``TorchEncoder.encode`` makes, with the token types fixed to zero inside the graph."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            token_type_ids = torch.zeros_like(input_ids)
+            output = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return output.last_hidden_state
+
+    ids = torch.ones(2, 16, dtype=torch.int64)
+    mask = torch.ones_like(ids)
+    mask[1, 10:] = 0  # trace a padded row too
+    axes = {0: "batch", 1: "tokens"}
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the tracer's notes on constant shapes are expected here
+            torch.onnx.export(
+                LastHidden().eval(),
+                (ids, mask),
+                str(path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["hidden"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+    finally:
+        _set_attention(model, previous)
+
+
+def _set_attention(model: Any, implementation: str) -> None:
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation(implementation)
+    else:  # transformers < 5
+        model.config._attn_implementation = implementation
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs an irrelevant pre-processing hint
+    try:
+        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)

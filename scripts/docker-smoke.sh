@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# CI smoke test of the Docker image and docker-compose.yml, as a user meets them:
+#   Docker engine up (../shared/ci/docker-setup.sh when none runs) -> wheels for an offline build ->
+#   `docker compose up -d --build --wait` -> POST the example article to /v1/extract on the published port
+#   -> check the labelled response and the image -> always `docker compose down -v`, and stop the dockerd
+#   this script started, whatever failed.
+# Usage: scripts/docker-smoke.sh [--scale]   (--scale also runs the "scale" profile: replicas + nginx)
+# Skips (exit 0, with a message) only where no Docker engine can be had: none running and no setup script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${CLAIMSIFT_SHARED_DIR:-../shared}
+SETUP=$SHARED/ci/docker-setup.sh
+ARTICLE=$SHARED/data/example_article.txt
+PROJECT=claimsift-smoke
+OFFLINE_CONTAINER=claimsift-smoke-offline
+SCALE=$([[ ${1:-} == --scale ]] && echo 1 || echo 0)
+started_at=$(date +%s)
+dockerd_pid=""
+log() { echo "[docker-smoke $(date +%T)] $*"; }
+elapsed() { echo $(( $(date +%s) - $1 )); }
+
+compose() { docker compose -p "$PROJECT" "$@"; }
+
+cleanup() {
+  local status=$?
+  trap - EXIT
+  if [[ $status -ne 0 ]] && docker info >/dev/null 2>&1; then
+    log "FAILED (exit $status); last container logs:"
+    compose --profile scale logs --no-color --tail 40 2>&1 || true
+  fi
+  if docker info >/dev/null 2>&1; then
+    compose --profile scale down -v --remove-orphans >/dev/null 2>&1 || log "compose down failed"
+    docker rm -f "$OFFLINE_CONTAINER" >/dev/null 2>&1 || true
+  fi
+  if [[ -n $dockerd_pid ]]; then
+    log "stopping the dockerd this script started (pid $dockerd_pid)"
+    kill "$dockerd_pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  log "done in $(elapsed "$started_at") s, exit $status"
+  exit "$status"
+}
+trap cleanup EXIT
+
+start_engine() {
+  if docker info >/dev/null 2>&1; then
+    log "using the Docker engine that is already running"
+    return
+  fi
+  if [[ ! -f $SETUP ]]; then
+    log "SKIP: no Docker engine running and no $SETUP to start one"
+    exit 0
+  fi
+  log "starting a Docker engine with $SETUP"
+  bash "$SETUP"
+  dockerd_pid=$(cat /var/run/dockerd-ci.pid)
+}
+
+# A free host port, so the smoke test never collides with a service someone runs on 8000.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+check_extract() {  # $1 = base URL
+  python3 - "$1" "$ARTICLE" <<'PY'
+import json, pathlib, sys, urllib.request
+
+url, article_path = sys.argv[1], pathlib.Path(sys.argv[2])
+if article_path.is_file():
+    text = article_path.read_text(encoding="utf-8")
+else:  # a clone without ../shared/data still smoke-tests the image
+    print(f"note: {article_path} is absent; using a short built-in article")
+    text = ("The council voted 7-2 on Monday to close the library. The decision was a mistake. "
+            "The city should reopen it before the winter.")
+request = urllib.request.Request(
+    f"{url}/v1/extract", data=json.dumps({"text": text}).encode(), headers={"Content-Type": "application/json"}
+)
+with urllib.request.urlopen(request, timeout=60) as response:
+    assert response.status == 200, response.status
+    body = json.load(response)
+labels = body["labels"]
+sentences = body["sentences"]
+assert set(labels) == {"fact", "assessment", "prescription"}, labels
+assert len(sentences) >= 3, f"only {len(sentences)} sentences"
+for s in sentences:
+    assert text[s["start"]:s["end"]] == s["text"], s
+    assert s["label"] in labels or s["uncertain"], s
+    assert abs(sum(s["scores"].values()) - 1) < 1e-3 and set(s["scores"]) == set(labels), s
+assert sum(body["counts"].values()) == len(sentences), body["counts"]
+used = {s["label"] for s in sentences}
+assert len(used) >= 2, f"every sentence got the same label {used}: the model is not discriminating"
+print(f"extract ok: {len(sentences)} sentences, counts {body['counts']}, model {body['model']['name']} "
+      f"({body['model']['backend']}), {body['elapsed_ms']:.0f} ms in the service")
+PY
+}
+
+check_image() {  # $1 = image
+  local user
+  user=$(docker image inspect --format '{{.Config.User}}' "$1")
+  [[ -n $user && $user != root && $user != 0* ]] || { echo "image runs as root ('$user')" >&2; return 1; }
+  docker image inspect --format '{{json .Config.Healthcheck.Test}}' "$1" | grep -q readyz
+  log "image $1: user $user, size $(docker image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1e6}')," \
+    "torch installed: $(docker run --rm --entrypoint python "$1" -c \
+      'import importlib.util; print(importlib.util.find_spec("torch") is not None)')"
+}
+
+# The image starts with no network at all (no hub, no index) and reports ready; prints the seconds it took.
+check_offline_start() {  # $1 = image
+  local name=$OFFLINE_CONTAINER t
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  t=$(date +%s.%N)
+  docker run -d --rm --name "$name" --network none --read-only --tmpfs /tmp "$1" >/dev/null
+  for _ in $(seq 1 120); do
+    if docker exec "$name" python -c \
+      'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/readyz", timeout=2)' 2>/dev/null; then
+      log "offline container (--network none, read-only) ready $(python3 -c "import time; print(f'{time.time() - $t:.1f}')") s after docker run"
+      docker rm -f "$name" >/dev/null
+      return
+    fi
+    sleep 0.5
+  done
+  docker logs --tail 20 "$name"; docker rm -f "$name" >/dev/null
+  echo "the image did not get ready without network within 60 s" >&2
+  return 1
+}
+
+smoke_single() {
+  local port t
+  port=$(free_port)
+  t=$(date +%s)
+  compose build claimsift
+  log "image built in $(elapsed "$t") s"
+  t=$(date +%s)
+  CS_PORT=$port compose up -d --build --wait
+  log "compose up -d --build --wait: healthy after $(elapsed "$t") s (the health check runs every 5 s)"
+  docker stats --no-stream --format 'container {{.Name}}: RSS {{.MemUsage}}, CPU {{.CPUPerc}}' \
+    "$(compose ps -q claimsift)"
+  check_extract "http://127.0.0.1:$port"
+  check_image claimsift:runtime
+  check_offline_start claimsift:runtime
+}
+
+smoke_scale() {
+  local port t
+  port=$(free_port)
+  t=$(date +%s)
+  CS_LB_PORT=$port CS_REPLICAS=2 compose --profile scale up -d --build --wait lb
+  log "scale profile up (2 replicas + nginx): $(elapsed "$t") s"
+  check_extract "http://127.0.0.1:$port"
+  # nginx spread the requests over both replicas
+  for _ in 1 2 3 4; do check_extract "http://127.0.0.1:$port" >/dev/null; done
+  local upstreams
+  upstreams=$(compose logs --no-color lb | grep 'POST /v1/extract' | grep -oE 'upstream=[0-9.:]+' | sort | uniq -c)
+  log "extract requests per replica:"$'\n'"$upstreams"
+  [[ $(wc -l <<< "$upstreams") -ge 2 ]] || { echo "nginx sent every request to one replica" >&2; return 1; }
+}
+
+start_engine
+t=$(date +%s)
+bash scripts/fetch-wheels.sh
+export CS_WHEELS=wheels # offline build: pip inside the build uses no index (torch: the host's CPU wheel)
+log "wheels ready in $(elapsed "$t") s"
+smoke_single
+[[ $SCALE == 1 ]] && smoke_scale
+log "PASSED"
