@@ -43,12 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default ../shared/data/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
     train.add_argument("--out", type=Path, help="artifact folder to write (default models/claimsift-news)")
-    train.add_argument("--epochs", type=int, help="passes over the training data (default 3)")
+    train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
     train.add_argument(
-        "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 3)"
+        "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 2)"
     )
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
     train.set_defaults(command=_train)
