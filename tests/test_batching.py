@@ -1,0 +1,161 @@
+"""The batcher with the real model underneath: token-budget batches, admission, and every future resolving.
+
+``Recorder`` wraps the real backend only to see the batches it is given (and, for the fault tests, to
+fail or stall one on purpose, which cannot be caused from outside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from app.batching import Batcher
+from app.classify.backend import Backend, Label, LabelSet, Prediction
+from app.classify.factory import load_backend
+from app.errors import InferenceFailed, Overloaded
+from app.settings import Settings
+
+SENTENCES = [
+    "It rained.",
+    "The council voted 7-2 on Monday to extend the bus lane on Harbour Road.",
+    "Prices rose.",
+    "Officials said the work would start in March and cost about four million euros, "
+    "with the rest of the money coming from a regional fund that was set up in 2019.",
+    "We must act.",
+    "The decision is a mistake that will hurt the shops along the road for years.",
+]
+
+
+class Recorder:
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self.card = backend.card
+        self.default_labels = backend.default_labels
+        self.batches: list[list[str]] = []
+        self.fail_when: str | None = None
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        self.gate.wait(30)
+        self.batches.append(list(texts))
+        if self.fail_when is not None and any(self.fail_when in text for text in texts):
+            raise RuntimeError("injected failure")
+        return self._backend.predict(texts, labels, multi_label)
+
+    def count_tokens(self, text: str) -> int:
+        return self._backend.count_tokens(text)
+
+
+@pytest.fixture(scope="module")
+def real_backend() -> Backend:
+    return load_backend(Settings())
+
+
+@pytest.fixture
+def recorder(real_backend: Backend) -> Recorder:
+    return Recorder(real_backend)
+
+
+@pytest.fixture
+def batcher(recorder: Recorder) -> Iterator[Batcher]:
+    batcher = Batcher(recorder, max_batch=4, max_wait_s=0.0, max_queued=64, token_budget=64)
+    batcher.start()
+    yield batcher
+    recorder.gate.set()
+    batcher.stop()
+
+
+async def test_batches_fit_the_token_budget_and_group_similar_lengths(
+    batcher: Batcher, recorder: Recorder, real_backend: Backend
+) -> None:
+    recorder.gate.clear()  # hold the first batch so that every request below is queued together
+    labels = real_backend.default_labels
+    first = asyncio.create_task(batcher.submit(["Warm."], labels, False))
+    await asyncio.sleep(0.05)
+    requests = [batcher.submit(SENTENCES[i::3], labels, False) for i in range(3)]
+    tasks = [asyncio.ensure_future(r) for r in requests]
+    await asyncio.sleep(0.05)
+    recorder.gate.set()
+    results = await asyncio.gather(first, *tasks)
+    for batch in recorder.batches[1:]:
+        tokens = [real_backend.count_tokens(text) for text in batch]
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * max(tokens) <= 64
+        assert tokens == sorted(tokens)  # length-sorted: short sentences never pad to a long one
+    assert sorted(t for batch in recorder.batches[1:] for t in batch) == sorted(SENTENCES)
+    assert any(len({SENTENCES.index(t) % 3 for t in batch}) > 1 for batch in recorder.batches[1:])
+    # Each request gets its own rows, in its own order, as if its sentences had been sent alone.
+    for i, rows in enumerate(results[1:]):
+        alone = real_backend.predict(SENTENCES[i::3], labels, False)
+        assert [max(range(3), key=r.scores.__getitem__) for r in rows] == [
+            max(range(3), key=r.scores.__getitem__) for r in alone
+        ]
+
+
+async def test_label_sets_never_share_a_batch(batcher: Batcher, recorder: Recorder) -> None:
+    custom = LabelSet((Label("question", "asks something"), Label("statement", "states something")))
+    recorder.gate.clear()
+    default = asyncio.ensure_future(batcher.submit(["It rained.", "Why?"], recorder.default_labels, False))
+    other = asyncio.ensure_future(batcher.submit(["Is it raining?", "Yes."], custom, False))
+    await asyncio.sleep(0.05)
+    recorder.gate.set()
+    rows_default, rows_custom = await asyncio.gather(default, other)
+    assert {len(r.scores) for r in rows_default} == {3} and {len(r.scores) for r in rows_custom} == {2}
+    assert sorted(map(sorted, recorder.batches)) == [["Is it raining?", "Yes."], ["It rained.", "Why?"]]
+
+
+async def test_a_full_queue_refuses_at_once_with_retry_after(batcher: Batcher, recorder: Recorder) -> None:
+    labels = recorder.default_labels
+    await batcher.submit(SENTENCES, labels, False)  # measures a rate for Retry-After
+    recorder.gate.clear()
+    # The inference thread takes at most one window (16) of these, so at least 44 stay queued.
+    admitted = [asyncio.ensure_future(batcher.submit([f"Row {i}."], labels, False)) for i in range(60)]
+    await asyncio.sleep(0.05)
+    started = time.perf_counter()
+    with pytest.raises(Overloaded) as refused:
+        await batcher.submit([f"Extra {i}." for i in range(30)], labels, False)
+    assert time.perf_counter() - started < 0.1
+    assert int(refused.value.headers["Retry-After"]) >= 1
+    recorder.gate.set()
+    assert len(await asyncio.gather(*admitted)) == 60
+
+
+async def test_a_failed_batch_fails_its_requests_and_the_thread_lives_on(
+    batcher: Batcher, recorder: Recorder
+) -> None:
+    labels = recorder.default_labels
+    recorder.fail_when = "POISON"
+    with pytest.raises(InferenceFailed):
+        await batcher.submit(["POISON pill.", "Fine words."], labels, False)
+    recorder.fail_when = None
+    assert len(await batcher.submit(["Still serving."], labels, False)) == 1
+
+
+async def test_a_caller_that_left_is_not_computed(batcher: Batcher, recorder: Recorder) -> None:
+    labels = recorder.default_labels
+    recorder.gate.clear()
+    holder = asyncio.ensure_future(batcher.submit(["Hold."], labels, False))
+    await asyncio.sleep(0.05)
+    left = asyncio.ensure_future(batcher.submit(["Nobody waits for me."], labels, False))
+    await asyncio.sleep(0.01)
+    left.cancel()
+    recorder.gate.set()
+    await holder
+    await batcher.submit(["After."], labels, False)
+    assert all("Nobody waits for me." not in batch for batch in recorder.batches)
+
+
+async def test_stop_resolves_what_is_still_queued(recorder: Recorder) -> None:
+    never_started = Batcher(recorder, max_batch=4, max_wait_s=0.0, max_queued=64)
+    waiting = asyncio.ensure_future(never_started.submit(["Queued."], recorder.default_labels, False))
+    await asyncio.sleep(0.01)
+    never_started.stop(timeout_s=0.1)
+    with pytest.raises(Overloaded):
+        await asyncio.wait_for(waiting, 5)
+    with pytest.raises(Overloaded):
+        await never_started.submit(["Too late."], recorder.default_labels, False)
