@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
     train.add_argument(
-        "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 2)"
+        "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 6)"
     )
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
     train.set_defaults(command=_train)

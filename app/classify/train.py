@@ -5,8 +5,9 @@ documents (chosen by a hash of the doc id) are held out for the "own news" numbe
 10% of the remaining documents calibrate the temperature. The CheckThat! files are never read here.
 
 Method: mean-pooled MiniLM → L2-normalise → linear head, trained end to end with class-weighted
-cross-entropy; the word/position embeddings stay frozen (they are not shipped), the six transformer layers
-are fine-tuned and shipped as an fp16 overlay. ``--freeze-encoder`` trains the head alone (approach 2).
+cross-entropy; the word/position embeddings stay frozen (they are not shipped), the top
+``trained_layers`` transformer layers (default: all six) are fine-tuned and shipped as an fp16 overlay.
+Frozen layers run once per sentence and are cached; ``--trained-layers 0`` trains the head alone.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class TrainConfig:
     warmup: float = 0.06
     max_length: int = 128
     seed: int = 0
-    trained_layers: int = 2  # top transformer layers fine-tuned (0: a linear head on the frozen encoder)
+    trained_layers: int = 6  # top transformer layers fine-tuned (0: a linear head on the frozen encoder)
     news_weight: float = 1.0  # per-row loss weight of our news sentences relative to CDCP
     threads: int = 2
 
