@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from app.classify.backend import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
 from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import Encoder, file_digest
+from app.classify.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
 from app.errors import ModelLoadError
 
 OVERLAY_FILE = "encoder-overlay.safetensors"
@@ -130,13 +130,25 @@ class AdaptedBackend:
         ]
 
 
-def load_adapted(folder: Path, base_dir: Path, max_length: int) -> AdaptedBackend:
+EncoderLoader = Callable[[str, Path | None], Encoder]
+"""Builds an encoder on the packaged base weights: (name, overlay file or None) -> Encoder."""
+
+
+def torch_encoders(base_dir: Path, max_length: int) -> EncoderLoader:
     from app.classify.encoder import TorchEncoder
 
+    def load(name: str, overlay: Path | None) -> Encoder:
+        return TorchEncoder(base_dir, max_length, name=name, overlay=overlay)
+
+    return load
+
+
+def load_adapted(folder: Path, load_encoder: EncoderLoader) -> AdaptedBackend:
+    """The adapted backend; ``load_encoder`` decides the runtime (torch, or an ONNX export)."""
     manifest = verify_artifact(folder)
     name = str(manifest.get("name", folder.name))
-    adapted = TorchEncoder(base_dir, max_length, name=name, overlay=folder / OVERLAY_FILE)
-    base = TorchEncoder(base_dir, max_length, name="all-MiniLM-L6-v2")
+    adapted = load_encoder(name, folder / OVERLAY_FILE)
+    base = load_encoder(DEFAULT_ENCODER_NAME, None)
     # The reported version follows both the encoder weights and the head.
     version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
     card = ModelCard(name=name, backend="embedding", version=version[:12])

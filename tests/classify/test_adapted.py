@@ -16,6 +16,7 @@ from app.classify.adapted import (
     AdaptedBackend,
     load_adapted,
     read_manifest,
+    torch_encoders,
     verify_artifact,
 )
 from app.classify.backend import DEFAULT_LABELS, Label, LabelSet
@@ -113,7 +114,7 @@ def test_a_tampered_artifact_is_refused(tmp_path: Path) -> None:
     head = copy / HEAD_FILE
     head.write_bytes(head.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ModelLoadError, match="does not match the sha256"):
-        load_adapted(copy, default_encoder_path(), 128)
+        load_adapted(copy, torch_encoders(default_encoder_path(), 128))
 
 
 def test_a_missing_artifact_leaves_a_clear_load_error(tmp_path: Path) -> None:
@@ -148,6 +149,6 @@ def test_training_command_smoke_run_writes_a_loadable_artifact(tmp_path: Path) -
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["config"]["epochs"] == 1
     assert (out / OVERLAY_FILE).stat().st_size > 1_000_000  # the six transformer layers, fp16
-    smoke = load_adapted(out, default_encoder_path(), 64)
+    smoke = load_adapted(out, torch_encoders(default_encoder_path(), 64))
     (prediction,) = smoke.predict(["Anything at all."], DEFAULT_LABELS, multi_label=False)
     assert len(prediction.scores) == 3
