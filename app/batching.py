@@ -132,8 +132,14 @@ class Batcher:
             window = self._next_window()
             if window is None:
                 return
-            for batch in self._cut(window):
-                self._infer(batch)
+            try:
+                for batch in self._cut(window):
+                    self._infer(batch)
+            except Exception as exc:  # the thread must survive, and no caller may wait forever
+                log.exception("batching failed for a window of %d sentences", len(window))
+                failure = InferenceFailed(f"inference failed: {type(exc).__name__}")
+                for job in {item.job for item in window if not item.job.settled}:
+                    _resolve(job, failure)
 
     def _next_window(self) -> list[_Item] | None:
         with self._ready:

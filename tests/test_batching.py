@@ -159,3 +159,20 @@ async def test_stop_resolves_what_is_still_queued(recorder: Recorder) -> None:
         await asyncio.wait_for(waiting, 5)
     with pytest.raises(Overloaded):
         await never_started.submit(["Too late."], recorder.default_labels, False)
+
+
+async def test_a_fault_outside_the_model_still_resolves_every_caller(
+    batcher: Batcher, real_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labels = real_backend.default_labels
+    cut = batcher._cut
+
+    def broken_cut(window: list[object]) -> list[object]:
+        raise MemoryError("injected: cannot build batches")
+
+    monkeypatch.setattr(batcher, "_cut", broken_cut)
+    with pytest.raises(InferenceFailed):
+        await asyncio.wait_for(batcher.submit(["It rained."], labels, False), timeout=10)
+    monkeypatch.setattr(batcher, "_cut", cut)
+    (prediction,) = await asyncio.wait_for(batcher.submit(["It rained."], labels, False), timeout=10)
+    assert len(prediction.scores) == 3
