@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.serving import wait_ready
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 START_MARK = "<!-- bench:start -->"
@@ -109,18 +111,7 @@ def running(command: Sequence[str], env: dict[str, str], url: str, stats: Server
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = started + 300
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"{url} not ready in 300 s")
-            time.sleep(0.05)
+        wait_ready(url, process, timeout_s=300, interval_s=0.05)
         stats.cold_start_s = time.perf_counter() - started
         yield process.pid
         stats.peak_rss_mb = peak_rss_mb(process.pid)

@@ -30,6 +30,9 @@ import httpx
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script: reach the bench package beside it
+
+from bench.serving import wait_ready  # noqa: E402
 
 _SUBJECTS = ["The council", "The minister", "Local police", "The central bank", "Researchers", "The club"]
 _FACTS = ["voted 7-2 on Monday", "said the report was delayed", "raised rates by 0.25 points"]
@@ -162,20 +165,6 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": os.environ.get("CLAIMSIFT_LOG_LEVEL", "warning")}
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, cwd=REPO, env=env)
-
-
-def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("claimsift serve exited before it was ready")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"claimsift serve was not ready after {timeout_s} s")
 
 
 def free_port() -> int:

@@ -11,6 +11,8 @@ from app.errors import STATUS_TABLE
 from app.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+
+
 def errors_table() -> str:
     rows = ["| status | `error.code` | when |", "|---|---|---|"]
     for code, (status, meaning) in sorted(STATUS_TABLE.items(), key=lambda item: (item[1][0], item[0])):

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
+from bench import serving
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -124,17 +125,7 @@ def live_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "claimsift serve exited early"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise AssertionError("claimsift serve did not become ready in 120 s")
+        serving.wait_ready(url, process)
         yield url
     finally:
         process.terminate()

@@ -7,7 +7,6 @@ Faults that cannot be caused from outside (a batch that fails, a model that is s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from app.main import create_app
 from app.observability import JsonFormatter
 from app.schemas import ExtractRequest
 from app.settings import Settings
+from bench.serving import wait_ready
 from tests.conftest import REPO, free_port, started_client
 from tests.faulty import FaultyBackend
 
@@ -314,17 +314,6 @@ def serve(port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "claimsift serve exited early"
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError("claimsift serve was not ready in 120 s")
-
-
 @pytest.mark.slow
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     port = free_port()
@@ -334,7 +323,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     with log_path.open("wb") as log:
         process = serve(port, log)
     try:
-        wait_until_ready(url, process)
+        wait_ready(url, process)
 
         def slow_request() -> tuple[httpx.Response, float]:
             headers = {"X-Request-ID": "slow-1"}

@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pydantic import SecretStr
 from app.api.auth import ApiKeyConfigError
 from app.main import create_app
 from app.settings import Settings
+from bench.serving import wait_ready
 from tests.api.test_errors import assert_error
 from tests.conftest import REPO, free_port, started_client
 
@@ -246,7 +246,7 @@ def test_a_real_server_with_keys_from_env_and_file(key_file: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
-            _wait_ready(http, process)
+            wait_ready(url, process)
             assert http.post("/v1/extract", json=EXTRACT).status_code == 401
             wrong = {"X-API-Key": "wrong-key-0000000000000"}
             assert http.post("/v1/extract", json=EXTRACT, headers=wrong).status_code == 401
@@ -258,19 +258,6 @@ def test_a_real_server_with_keys_from_env_and_file(key_file: Path) -> None:
     assert "refused POST /v1/extract" in output
     for key in [*ENV_KEYS, FILE_KEY]:
         assert key not in output
-
-
-def _wait_ready(http: httpx.Client, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "claimsift serve exited early"
-        try:
-            if http.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("claimsift serve did not become ready in 120 s")
 
 
 def test_serve_refuses_a_short_key_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
