@@ -107,6 +107,21 @@ def tiny_nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`claimsift ARGS` as a real process from the repo root, with ``env`` added to this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

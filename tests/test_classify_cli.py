@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import free_port, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +20,7 @@ ARTICLE = "The council voted 7-2 on Monday. The decision was a mistake. The city
 def classify(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "classify", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-    )
+    return run_cli("classify", *args, stdin=stdin, env=env)
 
 
 def records(stdout: str) -> list[dict[str, Any]]:

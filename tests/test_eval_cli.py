@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_cli
 
 # Sentences from the label guide, varied so the file is longer than one progress-bar chunk.
 GUIDE = [
@@ -24,13 +23,7 @@ PLACES = ["Leeds", "Lyon", "Porto", "Graz", "Turku", "Split", "Ghent", "Cork", "
 
 
 def eval_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "eval", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli("eval", *args)
 
 
 @pytest.fixture(scope="module")
