@@ -92,7 +92,9 @@ def test_custom_label_sets_are_zero_shot_on_the_base_encoder(backend: AdaptedBac
     # The head never sees custom labels: the scores are the untuned base encoder's, unchanged.
     base = EmbeddingBackend(TorchEncoder(default_encoder_path(), 256))
     expected = [p.scores for p in base.predict(sentences, QUESTIONS, multi_label=False)]
-    assert scores == pytest.approx(expected, abs=1e-5)
+    assert len(scores) == len(expected)
+    for row, expected_row in zip(scores, expected, strict=True):
+        assert list(row) == pytest.approx(list(expected_row), abs=1e-5)
 
 
 def test_a_custom_topic_label_set_separates_topics(backend: AdaptedBackend) -> None:
