@@ -39,7 +39,9 @@ GV_BLOBS = {
 # GUM speeches that are US federal works (floor speeches, presidential addresses); the rest are not.
 GUM_PD_SPEECHES = {"floyd", "impeachment", "inauguration", "maiden", "nixon", "telescope"}
 # Speech transcripts with other voices (debates, press conferences) or made outside office.
-SPEECH_SKIP = re.compile(r"debate|press-conference|news-conference|campaign|convention|acceptance|candidacy")
+SPEECH_SKIP = re.compile(
+    r"debate|press-conference|news-conference|campaign|convention|acceptance|accepting|nomination|candidacy"
+)
 # Press-release files that are really wire copy or newspaper reprints (not federal works).
 WIRE_COPY = re.compile(r"Associated Press|\(AP\)|Reuters|Copyright|All rights reserved|By [A-Z][A-Z]+ [A-Z]+")
 
