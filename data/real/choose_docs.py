@@ -1,6 +1,6 @@
 """Pick the documents to label, deterministically, and print them for the annotator (provenance script).
 
-    python data/real/select.py /tmp/real/docs.jsonl /tmp/real/selected.jsonl
+    python data/real/choose_docs.py /tmp/real/docs.jsonl /tmp/real/selected.jsonl
 
 Documents are ordered by sha256 of their id within each source and taken until each source's quota is
 met; a long document keeps one contiguous stretch of sentences (its start also chosen by hash), so
