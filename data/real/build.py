@@ -69,10 +69,15 @@ def main() -> None:
         doc = json.loads(line)
         selected[doc["doc"]] = doc
     parts: list[list[dict[str, str]]] = [[]]
+    seen: set[str] = set()
     for doc_id, beat_genre, letters in label_lines():
         if len(parts[-1]) >= ROWS_PER_PART:
             parts.append([])
-        parts[-1].extend(rows_of(selected[doc_id], beat_genre, letters))
+        # A repeated text ("He added:", a dateline shared by two articles) is kept once, where it first appears.
+        for row in rows_of(selected[doc_id], beat_genre, letters):
+            if row["text"] not in seen:
+                seen.add(row["text"])
+                parts[-1].append(row)
     for old in FOLDER.glob("part*.jsonl"):
         old.unlink()
     for number, rows in enumerate(parts, 1):

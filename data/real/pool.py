@@ -2,8 +2,9 @@
 
     python data/real/pool.py /tmp/real/docs.jsonl data/real/pool.jsonl.gz
 
-Documents that were selected for labelling are left out, so the pool never holds a labelled sentence
-or a sentence from a labelled document. Sentences of 4 to 80 words with mostly Latin letters are kept,
+Documents that were selected for labelling, and documents that share a sentence with the labelled set
+(GUM's speeches also sit in the speech collection), are left out, so the pool never holds a labelled
+sentence or a sentence from a labelled document. Sentences of 4 to 80 words with mostly Latin letters are kept,
 each text once; sources are capped so no single one dominates. Rows: text, doc, source, ref, licence.
 """
 
@@ -40,6 +41,25 @@ def labelled_docs() -> set[str]:
     return docs
 
 
+def labelled_texts() -> set[str]:
+    texts = set()
+    for path in FOLDER.glob("part*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            texts.add(" ".join(json.loads(line)["text"].split()))
+    return texts
+
+
+def overlapping_docs(docs: list[dict[str, object]], texts: set[str]) -> set[str]:
+    """Documents that share a sentence with the labelled set (the same speech held by two repositories)."""
+    found = set()
+    for doc in docs:
+        sentences = doc["sentences"]
+        assert isinstance(sentences, list)
+        if any(" ".join(row["text"].split()) in texts for row in sentences):
+            found.add(str(doc["doc"]))
+    return found
+
+
 def usable(text: str) -> bool:
     words = WORDS.findall(text)
     letters = sum(len(w) for w in words)
@@ -47,8 +67,8 @@ def usable(text: str) -> bool:
 
 
 def main() -> None:
-    skip = labelled_docs()
     docs = [json.loads(line) for line in Path(sys.argv[1]).read_text(encoding="utf-8").splitlines()]
+    skip = labelled_docs() | overlapping_docs(docs, labelled_texts())
     docs.sort(key=lambda d: hashlib.sha256(d["doc"].encode()).hexdigest())
     seen: set[str] = set()
     taken = dict.fromkeys(CAPS, 0)
