@@ -73,7 +73,7 @@ def main() -> None:
     for doc_id, beat_genre, letters in label_lines():
         if len(parts[-1]) >= ROWS_PER_PART:
             parts.append([])
-        # A repeated text ("He added:", a dateline shared by two articles) is kept once, where it first appears.
+        # A repeated text ("He added:", a dateline in two articles) is kept once, where it first appears.
         for row in rows_of(selected[doc_id], beat_genre, letters):
             if row["text"] not in seen:
                 seen.add(row["text"])

@@ -67,7 +67,9 @@ def checkout(repo: str, commit: str, folder: str) -> Path:
     if not (target / folder).exists():
         target.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "--git-dir", str(_git_dir(repo)), "archive", commit, folder], check=True, capture_output=True
+            ["git", "--git-dir", str(_git_dir(repo)), "archive", commit, folder],
+            check=True,
+            capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target

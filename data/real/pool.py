@@ -83,7 +83,15 @@ def main() -> None:
                 continue
             seen.add(text)
             taken[source] += 1
-            rows.append({"text": text, "doc": doc["doc"], "source": source, "ref": doc["ref"], "licence": doc["licence"]})
+            rows.append(
+                {
+                    "text": text,
+                    "doc": doc["doc"],
+                    "source": source,
+                    "ref": doc["ref"],
+                    "licence": doc["licence"],
+                }
+            )
     with gzip.open(sys.argv[2], "wt", encoding="utf-8", compresslevel=9) as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -40,7 +40,10 @@ def sample() -> None:
     rows = sorted(first_pass().values(), key=lambda row: key(row["text"]))[:SIZE]
     with SAMPLE.open("w", encoding="utf-8") as out:
         for number, row in enumerate(rows, 1):
-            out.write(json.dumps({"id": number, "text": row["text"], "genre": row["genre"]}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({"id": number, "text": row["text"], "genre": row["genre"]}, ensure_ascii=False)
+                + "\n"
+            )
     print(f"wrote {len(rows)} unlabelled rows to {SAMPLE.name}")
 
 
