@@ -109,9 +109,8 @@ def main() -> int:
     problems += split_problems(rows)
     pool_count, pool_found = pool_problems(set(texts), {row["doc"] for row in rows})
     problems += pool_found
-    print(
-        f"rows {len(rows)} in {len({row['file'] for row in rows})} files; docs {len({row['doc'] for row in rows})}"
-    )
+    files, docs = len({row["file"] for row in rows}), len({row["doc"] for row in rows})
+    print(f"rows {len(rows)} in {files} files; docs {docs}")
     print(f"distinct texts {len(texts)}; exact duplicates {exact_copies}; near duplicates {near_copies}")
     for text, count in near.most_common(5):
         if count > 1:

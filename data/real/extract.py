@@ -62,7 +62,7 @@ def commit_of(repo: str, rev: str) -> str:
 
 
 def checkout(repo: str, commit: str, folder: str) -> Path:
-    """The tree of one folder at one commit, unpacked once (reading 70,000 files one `git show` at a time is slow)."""
+    """One folder of one commit, unpacked once (70,000 files one `git show` at a time is too slow)."""
     target = SCRATCH / repo.replace("/", "+") / commit
     if not (target / folder).exists():
         target.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@
 
 Documents that were selected for labelling, and documents that share a sentence with the labelled set
 (GUM's speeches also sit in the speech collection), are left out, so the pool never holds a labelled
-sentence or a sentence from a labelled document. Sentences of 4 to 80 words with mostly Latin letters are kept,
-each text once; sources are capped so no single one dominates. Rows: text, doc, source, ref, licence.
+sentence or a sentence from a labelled document. Sentences of 4 to 80 words with mostly Latin letters
+are kept, each text once; sources are capped so no single one dominates.
+Rows: text, doc, source, ref, licence.
 """
 
 from __future__ import annotations
