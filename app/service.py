@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from app.batching import Batcher
 from app.cache import CacheScope, SentenceCache
-from app.classify.backend import Backend, Label, LabelSet, Prediction
 from app.errors import InvalidInput, PayloadTooLarge
+from app.model.types import Backend, Label, LabelSet, Prediction
 from app.schemas import (
     BlockResult,
     ClassifyOptions,

@@ -1,4 +1,4 @@
-"""ONNX Runtime encoder: a torch encoder exported once, quantized to int8, cached by its version.
+"""The ONNX Runtime encoder: a torch encoder exported once (``export``), cached by its version.
 
 The export needs torch; loading a cached export needs only onnxruntime and tokenizers, so a runtime
 image without torch starts from ``models/cache/<encoder version>/`` in about a second.
@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from app.classify.backend import Backend, LabelSet, Prediction
-from app.classify.encoder import Encoded, TokenizerWindow, TorchEncoder, mean_pool
 from app.errors import ModelLoadError
+from app.model.encoder import Encoded, TokenizerWindow, mean_pool
+from app.model.torch_encoder import TorchEncoder
+from app.model.types import Backend, LabelSet, Prediction
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +27,18 @@ META_FILE = "encoder.json"
 OPSET = 17
 
 
-def onnxruntime_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
-
-
 def export_folder(cache_root: Path, version: str) -> Path:
     return cache_root / version
 
 
 def is_exported(folder: Path) -> bool:
     return all((folder / name).is_file() for name in (*MODEL_FILES.values(), TOKENIZER_FILE, META_FILE))
+
+
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 class OnnxEncoder:
@@ -97,95 +94,10 @@ def onnx_encoder(
             log.warning("encoder version %s, expected %s", encoder.version, version)
             folder = export_folder(cache_root, encoder.version)
         if not is_exported(folder):
+            from app.model.export import export  # only a cache miss needs torch and the quantizer
+
             export(encoder, tokenizer_dir, folder)
     return OnnxEncoder(folder, max_length, name, threads, precision)
-
-
-def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
-    """Export ``encoder`` to ``folder`` atomically: concurrent starts never see half an export."""
-    log.info("exporting %s (%s) to ONNX int8 under %s", encoder.name, encoder.version, folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a runtime image may run as another user
-    try:
-        fp32 = staging / MODEL_FILES["fp32"]
-        _export_fp32(encoder, fp32)
-        _quantize(fp32, staging / MODEL_FILES["int8"])
-        shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        meta = {"name": encoder.name, "version": encoder.version, "opset": OPSET}
-        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        if folder.exists() and not is_exported(folder):  # an older or interrupted export
-            shutil.rmtree(folder)
-        try:
-            os.replace(staging, folder)
-        except OSError:
-            if not is_exported(folder):  # not a concurrent export that won the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _export_fp32(encoder: TorchEncoder, path: Path) -> None:
-    import torch
-
-    model = encoder._model
-    # The eager attention graph exports to plain MatMuls that quantize well; the SDPA one does not.
-    previous = model.config._attn_implementation
-    _set_attention(model, "eager")
-
-    class LastHidden(torch.nn.Module):
-        """The call ``TorchEncoder.encode`` makes, with the token types fixed to zero inside the graph."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            token_type_ids = torch.zeros_like(input_ids)
-            output = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return output.last_hidden_state
-
-    ids = torch.ones(2, 16, dtype=torch.int64)
-    mask = torch.ones_like(ids)
-    mask[1, 10:] = 0  # trace a padded row too
-    axes = {0: "batch", 1: "tokens"}
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the tracer's notes on constant shapes are expected here
-            torch.onnx.export(
-                LastHidden().eval(),
-                (ids, mask),
-                str(path),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["hidden"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
-                opset_version=OPSET,
-                dynamo=False,
-            )
-    finally:
-        _set_attention(model, previous)
-
-
-def _set_attention(model: Any, implementation: str) -> None:
-    if hasattr(model, "set_attn_implementation"):
-        model.set_attn_implementation(implementation)
-    else:  # transformers < 5
-        model.config._attn_implementation = implementation
-
-
-def _quantize(source: Path, target: Path) -> None:
-    """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # quantize_dynamic logs an irrelevant pre-processing hint
-    try:
-        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
-    finally:
-        root.setLevel(level)
 
 
 class RefinedBackend:

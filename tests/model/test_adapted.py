@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.classify.adapted import (
+from app.errors import ModelLoadError
+from app.model.adapted import (
     HEAD_FILE,
     MANIFEST_FILE,
     OVERLAY_FILE,
@@ -19,13 +20,13 @@ from app.classify.adapted import (
     torch_encoders,
     verify_artifact,
 )
-from app.classify.backend import DEFAULT_LABELS, Label, LabelSet
-from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import TorchEncoder, default_encoder_path, file_digest
-from app.classify.factory import load_backend
-from app.classify.train import TrainConfig, train_command
-from app.errors import ModelLoadError
+from app.model.embedding import EmbeddingBackend
+from app.model.encoder import default_encoder_path, file_digest
+from app.model.loader import load_backend
+from app.model.torch_encoder import TorchEncoder
+from app.model.types import DEFAULT_LABELS, Label, LabelSet
 from app.settings import Settings
+from app.training.train import TrainConfig, train_command
 from tests.conftest import REPO
 
 ARTIFACT = REPO / "models" / "claimsift-news"

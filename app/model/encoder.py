@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,31 +51,23 @@ def weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def encoder_version(model_dir: Path, overlay: Path | None = None) -> str:
+    """The one version rule: the base weights' digest, or base and overlay together when one is applied.
+
+    Caches and ONNX exports are keyed by it, so they follow the weights.
+    """
+    version = weights_digest(model_dir)
+    if overlay is not None:
+        version = f"{version[:6]}{file_digest(overlay)[:6]}"
+    return version
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def apply_overlay(model: Any, overlay: Path) -> None:
-    """Replace some of ``model``'s tensors with those of a safetensors file (e.g. fine-tuned layers).
-
-    Only the changed tensors are shipped (in fp16); the rest stay the base model's.
-    """
-    from safetensors.torch import load_file
-
-    try:
-        tensors = load_file(str(overlay))
-    except (OSError, ValueError) as exc:  # missing or corrupt file
-        raise ModelLoadError(f"cannot read the weight overlay {overlay}: {exc}") from exc
-    own = model.state_dict()
-    unknown = sorted(set(tensors) - set(own))
-    mismatched = sorted(k for k in tensors.keys() & own.keys() if tensors[k].shape != own[k].shape)
-    if unknown or mismatched:
-        raise ModelLoadError(f"{overlay} does not fit the base model: {(unknown + mismatched)[:5]}")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()}, strict=False)
 
 
 class TokenizerWindow:
@@ -113,45 +105,3 @@ def mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[n
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     normalised: NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
     return normalised
-
-
-class TorchEncoder:
-    """A BERT-style encoder run in plain PyTorch on the CPU."""
-
-    def __init__(
-        self, model_dir: Path, max_length: int, name: str | None = None, overlay: Path | None = None
-    ) -> None:
-        try:
-            import torch
-            from transformers import AutoModel
-        except ImportError as exc:
-            raise ModelLoadError("the torch backend needs `torch` and `transformers` installed") from exc
-        if not (model_dir / "config.json").is_file():
-            raise ModelLoadError(f"{model_dir} is not a model directory (no config.json)")
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        self._torch: Any = torch
-        self._model: Any = AutoModel.from_pretrained(str(model_dir)).eval()
-        self._window = TokenizerWindow(model_dir, max_length)
-        self.name = name or model_dir.name
-        self.version = weights_digest(model_dir)
-        if overlay is not None:
-            apply_overlay(self._model, overlay)
-            # The version names base and overlay together, so caches keyed by it follow the weights.
-            self.version = f"{self.version[:6]}{file_digest(overlay)[:6]}"
-
-    def count_tokens(self, text: str) -> int:
-        return self._window.count(text)
-
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        ids, mask, truncated = self._window.batch(texts)
-        torch = self._torch
-        with torch.inference_mode():
-            output = self._model(
-                input_ids=torch.from_numpy(ids),
-                attention_mask=torch.from_numpy(mask),
-                token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
-            )
-        hidden = output.last_hidden_state.float().numpy()
-        return Encoded(mean_pool(hidden, mask), truncated)

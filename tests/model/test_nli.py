@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.classify.backend import DEFAULT_LABELS, Label, LabelSet
-from app.classify.nli import NLIBackend
 from app.errors import ModelLoadError
 from app.main import create_app
+from app.model.nli import NLIBackend
+from app.model.types import DEFAULT_LABELS, Label, LabelSet
 from app.settings import Settings
 from tests.conftest import started_client
 

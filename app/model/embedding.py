@@ -8,8 +8,8 @@ from threading import Lock
 import numpy as np
 from numpy.typing import NDArray
 
-from app.classify.backend import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
-from app.classify.encoder import Encoder
+from app.model.encoder import Encoder
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
 
 # Cosine similarities of a sentence to short descriptions sit in a narrow band (about 0..0.6);
 # a low temperature spreads them into a usable distribution, a bias centres the multi-label sigmoid.

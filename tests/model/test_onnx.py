@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.classify.backend import Backend
-from app.classify.encoder import TorchEncoder, default_encoder_path
-from app.classify.factory import load_backend
-from app.classify.onnx import MODEL_FILE, OnnxEncoder, is_exported, onnx_encoder
+from app.model.encoder import default_encoder_path
+from app.model.loader import load_backend
+from app.model.onnx import MODEL_FILE, OnnxEncoder, is_exported, onnx_encoder
+from app.model.torch_encoder import TorchEncoder
+from app.model.types import Backend
 from app.settings import Settings
 from tests.conftest import REPO, shared_file
 
@@ -102,7 +103,7 @@ def test_a_prepared_model_starts_without_torch(onnx_backend: Backend) -> None:
     script = (
         "import sys\n"
         "sys.modules.update(torch=None, transformers=None)\n"
-        "from app.classify.factory import load_backend\n"
+        "from app.model.loader import load_backend\n"
         "from app.settings import Settings\n"
         "backend = load_backend(Settings(runtime='onnx'))\n"
         "[p] = backend.predict(['The council voted 7-2.'], backend.default_labels, False)\n"

@@ -8,14 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.classify.evaluate import (
-    THREE_CLASS,
-    TWO_CLASS,
-    EvalError,
-    expected_calibration_error,
-    metrics,
-    read_examples,
-)
+from app.commands.eval import EvalError, read_examples
+from app.training.report import THREE_CLASS, TWO_CLASS, expected_calibration_error, metrics
 
 
 def write(path: Path, rows: list[dict[str, str]]) -> Path:

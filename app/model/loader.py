@@ -5,26 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.classify.backend import Backend
-from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import (
-    DEFAULT_ENCODER_NAME,
-    Encoder,
-    TorchEncoder,
-    default_encoder_path,
-    file_digest,
-    weights_digest,
-)
 from app.errors import ModelLoadError
+from app.model.embedding import EmbeddingBackend
+from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, default_encoder_path, encoder_version
+from app.model.torch_encoder import TorchEncoder
+from app.model.types import Backend
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from app.classify.onnx import Precision
+    from app.model.onnx import Precision
 
 
 def load_backend(settings: Settings) -> Backend:
     if settings.backend == "nli":
-        from app.classify.nli import NLIBackend
+        from app.model.nli import NLIBackend
 
         assert settings.model is not None  # Settings refuses nli without a model
         return NLIBackend(settings.model, settings.max_length, settings.nli_hypothesis_template)
@@ -33,7 +27,7 @@ def load_backend(settings: Settings) -> Backend:
     fast = _embedding_backend(settings, "int8")
     if not settings.onnx_refine_margin:
         return fast
-    from app.classify.onnx import RefinedBackend
+    from app.model.onnx import RefinedBackend
 
     return RefinedBackend(fast, _embedding_backend(settings, "fp32"), settings.onnx_refine_margin)
 
@@ -41,7 +35,7 @@ def load_backend(settings: Settings) -> Backend:
 def _embedding_backend(settings: Settings, precision: Precision | None) -> Backend:
     """The embedding backend on torch (``precision`` None) or on the ONNX export of that precision."""
     if not settings.model and settings.adapted_model:
-        from app.classify.adapted import load_adapted, resolve_artifact
+        from app.model.adapted import load_adapted, resolve_artifact
 
         folder = resolve_artifact(settings.models_dir, settings.adapted_model)
         base_dir = default_encoder_path()
@@ -54,7 +48,7 @@ def _embedding_backend(settings: Settings, precision: Precision | None) -> Backe
 
 
 def use_onnx(settings: Settings) -> bool:
-    from app.classify.onnx import onnxruntime_available
+    from app.model.onnx import onnxruntime_available
 
     if settings.runtime == "onnx" and not onnxruntime_available():
         raise ModelLoadError("CLAIMSIFT_RUNTIME=onnx needs `onnxruntime` installed")
@@ -71,14 +65,10 @@ def load_encoder(
 
     if precision is None:
         return load_torch()
-    from app.classify.onnx import onnx_encoder
+    from app.model.onnx import onnx_encoder
 
-    # Must match TorchEncoder.version; if it ever drifts, every start re-exports (slow, still correct).
-    version = weights_digest(model_dir)
-    if overlay is not None:
-        version = f"{version[:6]}{file_digest(overlay)[:6]}"
     return onnx_encoder(
-        version,
+        encoder_version(model_dir, overlay),
         model_dir,
         load_torch,
         cache_root=settings.models_dir / "cache",

@@ -24,7 +24,7 @@ def test_serve_process_labels_the_example_article(live_server: str) -> None:
 
 def test_invalid_settings_exit_with_a_message() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--backend", "nli"],
+        [sys.executable, "-m", "app", "serve", "--backend", "nli"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from app.classify.backend import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
-from app.classify.encoder import weights_digest
 from app.errors import ModelLoadError
+from app.model.encoder import weights_digest
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
 
 
 class NLIBackend:

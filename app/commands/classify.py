@@ -220,11 +220,11 @@ async def in_process_client(settings: Settings, api_key: str | None) -> AsyncIte
 
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        runtime = app.state.runtime
-        while runtime.service is None and runtime.load_error is None:
+        engine = app.state.engine
+        while engine.service is None and engine.load_error is None:
             await asyncio.sleep(0.05)
-        if runtime.load_error is not None:
-            raise InputError(f"the model failed to load: {runtime.load_error}")
+        if engine.load_error is not None:
+            raise InputError(f"the model failed to load: {engine.load_error}")
         # A server-side failure must come back as its 500 answer, as over HTTP, not crash the run.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with AsyncClaimsiftClient(

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from app.classify.backend import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
-from app.classify.embedding import EmbeddingBackend
-from app.classify.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
 from app.errors import ModelLoadError
+from app.model.embedding import EmbeddingBackend
+from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
 
 OVERLAY_FILE = "encoder-overlay.safetensors"
 HEAD_FILE = "head.safetensors"
@@ -135,7 +135,7 @@ EncoderLoader = Callable[[str, Path | None], Encoder]
 
 
 def torch_encoders(base_dir: Path, max_length: int) -> EncoderLoader:
-    from app.classify.encoder import TorchEncoder
+    from app.model.torch_encoder import TorchEncoder
 
     def load(name: str, overlay: Path | None) -> Encoder:
         return TorchEncoder(base_dir, max_length, name=name, overlay=overlay)

@@ -1,4 +1,4 @@
-"""The `claimsift` command: serve (and, as they arrive, classify | eval | train)."""
+"""The `claimsift` command line: serve | classify | eval | train | prepare, each a thin call below."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def _add_classify(commands: Any) -> None:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    from app.batch_cli import Options, run
+    from app.commands.classify import Options, run
 
     if args.concurrency < 1:
         sys.exit("claimsift classify: --concurrency must be at least 1")
@@ -114,37 +114,19 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from app.commands.serve import run
 
-    from app.api.auth import ApiKeyConfigError
-    from app.main import create_app
-    from app.observability import configure_logging
-
-    settings = load_settings(host=args.host, port=args.port, backend=args.backend, model=args.model)
-    configure_logging(settings.log_level, settings.log_format)
-    try:
-        app = create_app(settings)
-    except ApiKeyConfigError as exc:
-        sys.exit(f"claimsift: {exc}")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # keep the handlers configure_logging installed (JSON, request ids)
-        timeout_graceful_shutdown=30,
-    )
-    return 0
+    return run(load_settings(host=args.host, port=args.port, backend=args.backend, model=args.model))
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from app.classify.evaluate import run
+    from app.commands.eval import run
 
     return run(args.file, args.url, args.json, load_settings(log_level="warning"))
 
 
 def _train(args: argparse.Namespace) -> int:
-    from app.classify import train
+    from app.training import cv, train
 
     overrides = {
         "epochs": args.epochs,
@@ -157,26 +139,14 @@ def _train(args: argparse.Namespace) -> int:
     cdcp, news = args.cdcp or train.DEFAULT_CDCP, args.news or train.DEFAULT_NEWS
     out = args.out or train.DEFAULT_OUT
     if args.cv:
-        return train.cv_command(cdcp, news, out, config)
+        return cv.cv_command(cdcp, news, out, config)
     return train.train_command(cdcp, news, out, config, " ".join(["claimsift", *sys.argv[1:]]))
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    import time
+    from app.commands.prepare import run
 
-    from app.classify.factory import load_backend
-
-    settings = load_settings()
-    if settings.backend == "nli" or settings.runtime == "torch":
-        print(f"claimsift prepare: nothing to build for {settings.backend} on {settings.runtime}")
-        return 0
-    started = time.perf_counter()
-    backend = load_backend(settings.model_copy(update={"runtime": "onnx"}))
-    card = backend.card
-    cache = settings.models_dir / "cache"
-    elapsed = time.perf_counter() - started
-    print(f"{card.name} {card.version}: ONNX exports (int8, fp32) under {cache} ({elapsed:.1f} s)")
-    return 0
+    return run(load_settings())
 
 
 if __name__ == "__main__":
