@@ -42,11 +42,22 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
     train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default ../shared/data/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
+    train.add_argument(
+        "--real", type=Path, help="folder of the real-text part*.jsonl files (default data/real)"
+    )
+    train.add_argument(
+        "--report",
+        type=Path,
+        action="append",
+        help="labelled JSONL to score after training, never trained on; repeatable "
+        "(default: ../shared/data/checkthat_dev.jsonl and checkthat_train.jsonl when present)",
+    )
     train.add_argument("--out", type=Path, help="artifact folder to write (default models/claimsift-news)")
     train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
+    train.add_argument("--real-weight", type=float, help="loss weight of real-text rows vs CDCP (default 1)")
     train.add_argument(
         "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 6)"
     )
@@ -126,21 +137,27 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from app.training import cv, train
+    from app.training import cv, data, train
 
     overrides = {
         "epochs": args.epochs,
         "seed": args.seed,
         "max_length": args.max_length,
         "news_weight": args.news_weight,
+        "real_weight": args.real_weight,
         "trained_layers": args.trained_layers,
     }
     config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
-    cdcp, news = args.cdcp or train.DEFAULT_CDCP, args.news or train.DEFAULT_NEWS
+    paths = {
+        "cdcp": args.cdcp or data.DEFAULT_CDCP,
+        "news": args.news or data.DEFAULT_NEWS,
+        "real": args.real or data.DEFAULT_REAL,
+    }
     out = args.out or train.DEFAULT_OUT
     if args.cv:
-        return cv.cv_command(cdcp, news, out, config)
-    return train.train_command(cdcp, news, out, config, " ".join(["claimsift", *sys.argv[1:]]))
+        return cv.cv_command(paths, out, config)
+    reports = args.report or [path for path in data.DEFAULT_REPORTS if path.is_file()]
+    return train.train_command(paths, out, config, " ".join(["claimsift", *sys.argv[1:]]), reports)
 
 
 def _prepare(args: argparse.Namespace) -> int:

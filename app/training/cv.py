@@ -1,4 +1,8 @@
-"""`claimsift train --cv`: 5-fold cross-validation by CDCP document, with the training recipe of ``train``."""
+"""`claimsift train --cv`: 5-fold cross-validation by CDCP document, with the training recipe of ``train``.
+
+Each fold trains on four CDCP folds plus the news and real-text training rows, calibrates on the
+real-text calibration split exactly as ``train`` does, and scores the fifth CDCP fold.
+"""
 
 from __future__ import annotations
 
@@ -11,30 +15,21 @@ import numpy as np
 
 from app.model.adapted import MANIFEST_FILE
 from app.model.encoder import default_encoder_path
+from app.training.data import CV_FOLDS, LABELS, cdcp_fold, load_data
 from app.training.report import format_report, metrics
-from app.training.train import (
-    CV_FOLDS,
-    LABELS,
-    FrozenLayers,
-    TrainConfig,
-    cdcp_fold,
-    embeddings,
-    load_data,
-    summary,
-    train_and_calibrate,
-)
+from app.training.train import FrozenLayers, TrainConfig, embeddings, summary, train_and_calibrate
 
 
-def cv_command(cdcp: Path, news: Path, out: Path | None, config: TrainConfig) -> int:
-    """5-fold CV by CDCP document: train on 4 folds + our news training split, score the 5th."""
-    base_dir = default_encoder_path()
-    cdcp_rows, news_train, _ = load_data(cdcp, news)
-    frozen = FrozenLayers(base_dir, config.max_length, config.trained_layers)
+def cv_command(paths: dict[str, Path], out: Path | None, config: TrainConfig) -> int:
+    """5-fold CV by CDCP document: train on 4 folds + the news and real training rows, score the 5th."""
+    data = load_data(paths["cdcp"], paths["news"], paths["real"])
+    frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
     gold, probabilities, per_fold = [], [], []
     for fold in range(CV_FOLDS):
-        train_rows = [row for row in cdcp_rows if cdcp_fold(row) != fold] + news_train
-        test_rows = [row for row in cdcp_rows if cdcp_fold(row) == fold]
-        trained, _ = train_and_calibrate(train_rows, config, frozen)
+        train_rows = [row for row in data.cdcp if cdcp_fold(row) != fold]
+        train_rows += [*data.news_train, *data.real["train"]]
+        test_rows = [row for row in data.cdcp if cdcp_fold(row) == fold]
+        trained, _ = train_and_calibrate(train_rows, data.real["calibration"], config, frozen)
         vectors = embeddings(trained, [row.text for row in test_rows], frozen)
         fold_gold = np.array([LABELS.index(row.label) for row in test_rows])
         fold_probabilities = trained.head.probabilities(vectors)
@@ -43,7 +38,8 @@ def cv_command(cdcp: Path, news: Path, out: Path | None, config: TrainConfig) ->
         print(f"fold {fold}: n {report.n} macro-F1 {report.macro_f1:.4f}", file=sys.stderr)
         gold.append(fold_gold)
         probabilities.append(fold_probabilities)
-    pooled = metrics(np.concatenate(gold), np.concatenate(probabilities), LABELS, str(cdcp), "5-fold CV")
+    gold_all, probabilities_all = np.concatenate(gold), np.concatenate(probabilities)
+    pooled = metrics(gold_all, probabilities_all, LABELS, str(paths["cdcp"]), "5-fold CV")
     print(format_report(pooled))
     print(f"per-fold macro-F1 {[round(f, 4) for f in per_fold]}, mean {np.mean(per_fold):.4f}")
     if out is not None and (out / MANIFEST_FILE).is_file():

