@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ExampleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+MAX_EXAMPLES = 16  # per label: enough for a prototype, few enough to embed once per label set
 
 
 class Strict(BaseModel):
@@ -37,10 +39,17 @@ def _has_lone_surrogate(data: Any) -> bool:
 
 
 class LabelSpec(Strict):
-    """A label and the words that describe it; the description is what the classifier compares against."""
+    """A label, the words that describe it and, optionally, sentences that carry it."""
 
     name: LabelName
     description: Description
+    examples: list[ExampleText] | None = Field(
+        None,
+        max_length=MAX_EXAMPLES,
+        description=f"Up to {MAX_EXAMPLES} example sentences of this label (custom label sets only); "
+        "sentences are then scored against the examples as well as the description, which is much "
+        "more accurate than the description alone.",
+    )
 
 
 class ClassifyOptions(Strict):

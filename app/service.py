@@ -30,6 +30,8 @@ from app.text.html import HtmlTooComplex, html_to_text
 from app.text.offsets import utf16_offsets
 from app.text.segment import Span, split_sentences
 
+CHANCE_MARGIN = 0.1  # a custom set's top score this close to chance (1/k) is `uncertain` by default
+
 
 @dataclass(frozen=True, slots=True)
 class _Document:
@@ -175,10 +177,11 @@ class ClaimService:
         self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
-        scope = CacheScope(self.model.version, label_set.key, options.multi_label)
+        multi_label = _multi_label(label_set, options)
+        scope = CacheScope(self.model.version, label_set.key, multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
-        fresh = await self._batcher.submit(misses, label_set, options.multi_label)
+        fresh = await self._batcher.submit(misses, label_set, multi_label)
         self.cache.put_many(scope, misses, fresh)
         by_text = dict(zip(misses, fresh, strict=True))
         predictions = [
@@ -193,7 +196,9 @@ class ClaimService:
             raise InvalidInput(
                 f"{len(options.labels)} labels given; the limit is {self._settings.max_labels}"
             )
-        return LabelSet(tuple(Label(spec.name, spec.description) for spec in options.labels))
+        return LabelSet(
+            tuple(Label(spec.name, spec.description, tuple(spec.examples or ())) for spec in options.labels)
+        )
 
     def _check_sentence_count(self, count: int) -> None:
         if count > self._settings.max_sentences:
@@ -206,7 +211,11 @@ class ClaimService:
         label_set: LabelSet,
         options: ClassifyOptions,
     ) -> list[Scored]:
-        threshold = self._settings.threshold if options.threshold is None else options.threshold
+        threshold = options.threshold
+        if threshold is None:
+            threshold = self._settings.threshold
+            if options.labels is not None and not _multi_label(label_set, options):
+                threshold = _above_chance(threshold, label_set)
         names = label_set.names
         shaped: list[Scored] = []
         for prediction, from_cache in zip(predictions, cached, strict=True):
@@ -222,6 +231,20 @@ class ClaimService:
                 )
             )
         return shaped
+
+
+def _above_chance(threshold: float, label_set: LabelSet) -> float:
+    """A custom set's default threshold: at least CHANCE_MARGIN above chance (1/k labels).
+
+    With two labels a calibrated top score is never below 0.5, so 0.5 alone would never flag one: a
+    sentence is uncertain unless the model is right clearly more often than a coin toss.
+    """
+    return max(threshold, 1.0 / len(label_set.labels) + CHANCE_MARGIN)
+
+
+def _multi_label(label_set: LabelSet, options: ClassifyOptions) -> bool:
+    """A one-label set asks "does this label apply?": scored on its own, never a certain 1.0."""
+    return options.multi_label or len(label_set.labels) == 1
 
 
 def _counts(label_set: LabelSet, sentences: Sequence[SentenceResult]) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 An artifact folder holds ``encoder-overlay.safetensors`` (fp16 transformer layers; the frozen word
 embeddings stay in the base package), ``head.safetensors`` (W, b, temperature) and ``manifest.json``
-(checksums, training data, seeds, the command, metrics). Custom label sets bypass the head and are scored
-truly zero-shot by the untouched base encoder, so any label set described in words still works.
+(checksums, training data, seeds, the command, metrics). Custom label sets bypass the head: described in
+words only they are scored zero-shot by the untouched base encoder; with examples, a head is fitted on them
+over the base encoder, the adapted encoder and the sentence's punctuation (``app/model/custom.py``).
 """
 
 from __future__ import annotations
@@ -152,4 +153,5 @@ def load_adapted(folder: Path, load_encoder: EncoderLoader) -> AdaptedBackend:
     # The reported version follows both the encoder weights and the head.
     version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
     card = ModelCard(name=name, backend="embedding", version=version[:12])
-    return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), EmbeddingBackend(base), card)
+    custom = EmbeddingBackend(base, claims=adapted)
+    return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), custom, card)

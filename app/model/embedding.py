@@ -1,4 +1,4 @@
-"""The default backend: sentences scored against label descriptions in an embedding space."""
+"""The embedding backend: sentences scored against label descriptions, or by heads fitted on examples."""
 
 from __future__ import annotations
 
@@ -6,57 +6,77 @@ from collections.abc import Sequence
 from threading import Lock
 
 import numpy as np
-from numpy.typing import NDArray
 
+from app.model.custom import CustomScorer, ExampleHead, Vectors, form_features
 from app.model.encoder import Encoder
 from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
 
-# Cosine similarities of a sentence to short descriptions sit in a narrow band (about 0..0.6);
-# a low temperature spreads them into a usable distribution, a bias centres the multi-label sigmoid.
-TEMPERATURE = 0.05
-MULTI_LABEL_BIAS = 0.25
+FITTED_LIMIT = 256  # label sets whose vectors or heads are kept; past it the cache starts again
 
 
 class EmbeddingBackend:
-    """Zero-shot by similarity to each label's ``"name: description"`` embedding."""
+    """Zero-shot by similarity to each label's ``"name: description"`` embedding; with examples, a head.
 
-    def __init__(self, encoder: Encoder) -> None:
+    ``claims`` (the adapted encoder, when there is one) is a second view of each sentence for heads fitted
+    on examples: it knows fact from opinion, which the untuned encoder hardly does.
+    """
+
+    def __init__(self, encoder: Encoder, claims: Encoder | None = None) -> None:
         self._encoder = encoder
+        self._claims = claims
         self.default_labels = DEFAULT_LABELS
         self.card = ModelCard(name=encoder.name, backend="embedding", version=encoder.version)
-        self._label_vectors: dict[str, NDArray[np.float32]] = {}
+        self.custom = CustomScorer(self.describe, lambda texts: self.views(texts)[0])
+        self._label_vectors: dict[str, Vectors] = {}
+        self._heads: dict[tuple[str, bool], list[ExampleHead]] = {}
         self._lock = Lock()
 
     def count_tokens(self, text: str) -> int:
         return self._encoder.count_tokens(text)
 
     def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
-        encoded = self._encoder.encode(texts)
-        similarities = encoded.vectors @ self._vectors_for(labels).T
-        scores = zero_shot_scores(similarities, multi_label)
+        if labels.has_examples:
+            heads = self.heads_for(labels, multi_label)
+            features, truncated = self.views(texts)
+            scores = self.custom.score(heads, features, multi_label)
+        else:
+            encoded = self._encoder.encode(texts)
+            vectors = encoded.vectors.astype(np.float64)
+            scores = self.custom.zero_shot(vectors, self._vectors_for(labels), multi_label)
+            truncated = encoded.truncated
         return [
-            Prediction(tuple(float(s) for s in row), truncated)
-            for row, truncated in zip(scores, encoded.truncated, strict=True)
+            Prediction(tuple(float(s) for s in row), cut) for row, cut in zip(scores, truncated, strict=True)
         ]
 
-    def _vectors_for(self, labels: LabelSet) -> NDArray[np.float32]:
+    def describe(self, texts: Sequence[str]) -> Vectors:
+        return self._encoder.encode(texts).vectors.astype(np.float64)
+
+    def views(self, texts: Sequence[str]) -> tuple[Vectors, list[bool]]:
+        """The feature rows heads see: base embedding, adapted embedding (if any), punctuation."""
+        encoded = self._encoder.encode(texts)
+        parts = [encoded.vectors.astype(np.float64)]
+        if self._claims is not None:
+            parts.append(self._claims.encode(texts).vectors.astype(np.float64))
+        parts.append(form_features(texts))
+        return np.concatenate(parts, axis=1), encoded.truncated
+
+    def _vectors_for(self, labels: LabelSet) -> Vectors:
         with self._lock:
             vectors = self._label_vectors.get(labels.key)
             if vectors is None:
-                prompts = [f"{label.name}: {label.description}" for label in labels.labels]
-                vectors = self._encoder.encode(prompts).vectors
-                if len(self._label_vectors) >= 256:
+                vectors = self.custom.description_vectors(labels)
+                if len(self._label_vectors) >= FITTED_LIMIT:
                     self._label_vectors.clear()
                 self._label_vectors[labels.key] = vectors
             return vectors
 
-
-def zero_shot_scores(similarities: NDArray[np.float32], multi_label: bool) -> NDArray[np.float64]:
-    logits = similarities.astype(np.float64) / TEMPERATURE
-    scores: NDArray[np.float64]
-    if multi_label:
-        scores = 1.0 / (1.0 + np.exp(-(logits - MULTI_LABEL_BIAS / TEMPERATURE)))
-    else:
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        scores = exp / exp.sum(axis=1, keepdims=True)
-    return scores
+    def heads_for(self, labels: LabelSet, multi_label: bool) -> list[ExampleHead]:
+        """Fitted once per label set and mode (the inference thread is the only caller that fits)."""
+        with self._lock:
+            heads = self._heads.get((labels.key, multi_label))
+            if heads is None:
+                heads = self.custom.fit(labels, multi_label)
+                if len(self._heads) >= FITTED_LIMIT:
+                    self._heads.clear()
+                self._heads[(labels.key, multi_label)] = heads
+            return heads

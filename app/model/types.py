@@ -15,6 +15,7 @@ from typing import Protocol
 class Label:
     name: str
     description: str
+    examples: tuple[str, ...] = ()  # sentences that carry the label (custom label sets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +29,17 @@ class LabelSet:
         digest = hashlib.sha256()
         for label in self.labels:
             digest.update(f"{label.name}\x00{label.description}\x01".encode())
+            for example in label.examples:
+                digest.update(f"{example}\x02".encode())
         object.__setattr__(self, "key", digest.hexdigest()[:16])
 
     @property
     def names(self) -> list[str]:
         return [label.name for label in self.labels]
+
+    @property
+    def has_examples(self) -> bool:
+        return any(label.examples for label in self.labels)
 
 
 DEFAULT_LABELS = LabelSet(

@@ -54,7 +54,7 @@ def metrics(
     model: str,
 ) -> Report:
     """The report for gold label indices into ``space`` and three-class probabilities (rows)."""
-    if tuple(space) == TWO_CLASS:
+    if tuple(space) == TWO_CLASS and probabilities.shape[1] == len(THREE_CLASS):
         # Sum the scores of the labels folded together, so prediction and confidence stay consistent.
         fold = np.array(
             [[float(TO_TWO_CLASS[name] == target) for target in TWO_CLASS] for name in THREE_CLASS]
