@@ -184,15 +184,16 @@ def fit_temperature(raws: Sequence[Raw]) -> float:
 
 
 def fit_sigmoid(raws: Sequence[Raw]) -> tuple[float, float]:
-    """Slope and bias of P(label applies) from every label scored alone (one-vs-rest)."""
+    """Slope and bias of P(label applies) from every label scored alone (one-vs-rest), by Newton steps."""
     values = np.concatenate([r.alone.ravel() for r in raws])
     applies = np.concatenate([_applies(r).ravel() for r in raws])
-    slope, bias = 1.0, 0.0
-    for _ in range(5000):  # two-parameter logistic regression, gradient descent on standardised input
-        p = 1.0 / (1.0 + np.exp(-(slope * values + bias)))
-        slope -= 0.5 * float(((p - applies) * values).mean()) / max(float(values.var()), 1e-6)
-        bias -= 0.5 * float((p - applies).mean())
-    return slope, bias
+    design = np.stack([values, np.ones_like(values)], axis=1)
+    params = np.zeros(2)
+    for _ in range(50):  # a two-parameter logistic regression converges in a few steps
+        p = 1.0 / (1.0 + np.exp(-(design @ params)))
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + 1e-6 * np.eye(2)
+        params -= np.linalg.solve(hessian, design.T @ (p - applies))
+    return float(params[0]), float(params[1])
 
 
 def _gold_index(raw: Raw) -> NDArray[np.int64]:

@@ -46,8 +46,8 @@ class Calibration:
 
 
 # Fitted by `python scripts/custom_labels.py fit` (see the module docstring).
-DESCRIPTIONS = Calibration(temperature=0.05, slope=20.0, bias=-5.0)
-EXAMPLES = Calibration(temperature=1.0, slope=1.0, bias=0.0)
+DESCRIPTIONS = Calibration(temperature=0.0794, slope=9.70, bias=-1.32)
+EXAMPLES = Calibration(temperature=0.108, slope=3.66, bias=0.857)
 
 
 def form_features(texts: Sequence[str]) -> Vectors:
@@ -70,20 +70,27 @@ def sigmoid(values: Vectors) -> Vectors:
     return result
 
 
-def fit_softmax_head(features: Vectors, targets: Sequence[int], classes: int) -> tuple[Vectors, Vectors]:
+def fit_softmax_head(
+    features: Vectors, targets: Sequence[int], classes: int, balanced: bool = False
+) -> tuple[Vectors, Vectors]:
     """Weights and bias of an L2-regularised multinomial logistic regression, by plain gradient descent.
 
     Deterministic (no random start) and dependency-free; the data is a few hundred rows at most.
+    ``balanced`` weighs each class equally, so that a logit of 0 means "as likely as not" whatever the
+    number of examples on each side.
     """
     rows, dim = features.shape
-    onehot = np.eye(classes)[np.asarray(targets)]
+    target = np.asarray(targets)
+    onehot = np.eye(classes)[target]
+    counts = np.bincount(target, minlength=classes).astype(np.float64)
+    row_weight = rows / (classes * counts[target]) if balanced else np.ones(rows)
     weight, bias = np.zeros((dim, classes)), np.zeros(classes)
-    # 1/L step for the softmax loss: its Hessian is bounded by 0.5 * ||X||^2 / n + L2.
-    step = 1.0 / (0.5 * float(np.linalg.norm(features, 2)) ** 2 / rows + L2)
+    # 1/L step for the softmax loss: its Hessian is bounded by 0.5 * max weight * ||X||^2 / n + L2.
+    lipschitz = 0.5 * float(row_weight.max()) * float(np.linalg.norm(features, 2)) ** 2 / rows + L2
     for _ in range(STEPS):
-        error = softmax(features @ weight + bias) - onehot
-        weight -= step * (features.T @ error / rows + L2 * weight)
-        bias -= step * error.mean(axis=0)
+        error = (softmax(features @ weight + bias) - onehot) * row_weight[:, None]
+        weight -= (features.T @ error / rows + L2 * weight) / lipschitz
+        bias -= error.mean(axis=0) / lipschitz
     return weight, bias
 
 
@@ -125,7 +132,7 @@ class CustomScorer:
             positive = np.asarray(targets) == index
             rows = np.concatenate([features[positive], features[~positive], background])
             binary = [1] * int(positive.sum()) + [0] * (len(rows) - int(positive.sum()))
-            weight, bias = fit_softmax_head(rows, binary, 2)
+            weight, bias = fit_softmax_head(rows, binary, 2, balanced=True)
             heads.append(ExampleHead(weight[:, 1:] - weight[:, :1], bias[1:] - bias[:1]))
         return heads
 
