@@ -168,7 +168,7 @@ def raw_scores(examples: int) -> list[Raw]:
             alone = backend.custom.logits(backend.heads_for(labels, True), features)
         else:
             vectors = backend.describe(task.texts)
-            single = alone = vectors @ backend.custom.description_vectors(labels).T
+            single = alone = backend.custom.similarities(vectors, backend.custom.description_vectors(labels))
         out.append(Raw(task, single, alone))
     return out
 
@@ -215,7 +215,7 @@ def fit_constants(raws: Sequence[Raw]) -> Calibration:
 
 
 def fit(examples: int) -> None:
-    for count in (0, examples):
+    for count in sorted({0, examples}):
         raws = raw_scores(count)
         mode = "descriptions" if count == 0 else f"{count} examples"
         print(f"== {mode}: each set scored with constants fitted on the other sets")

@@ -46,7 +46,7 @@ class Calibration:
 
 
 # Fitted by `python scripts/custom_labels.py fit` (see the module docstring).
-DESCRIPTIONS = Calibration(temperature=0.0794, slope=9.70, bias=-1.32)
+DESCRIPTIONS = Calibration(temperature=0.0668, slope=9.49, bias=-0.769)
 EXAMPLES = Calibration(temperature=0.108, slope=3.66, bias=0.857)
 
 
@@ -114,11 +114,24 @@ class CustomScorer:
         self._views = views
         self._background: Vectors | None = None
 
-    def description_vectors(self, labels: LabelSet) -> Vectors:
-        return self._describe([f"{label.name}: {label.description}" for label in labels.labels])
+    def description_vectors(self, labels: LabelSet) -> tuple[Vectors, Vectors]:
+        """Each label's description embedding, and its mean similarity to the background sentences.
 
-    def zero_shot(self, sentences: Vectors, label_vectors: Vectors, multi_label: bool) -> Vectors:
-        return calibrated(sentences @ label_vectors.T, DESCRIPTIONS, multi_label)
+        Some descriptions sit closer to every sentence than others ("a sentence that asks a question" is
+        near any sentence); subtracting what a typical sentence scores removes that pull (contextual
+        calibration), so a label wins only where a sentence matches it more than sentences usually do.
+        """
+        vectors = self._describe([f"{label.name}: {label.description}" for label in labels.labels])
+        typical = (self._describe(BACKGROUND) @ vectors.T).mean(axis=0)
+        return vectors, typical
+
+    def similarities(self, sentences: Vectors, described: tuple[Vectors, Vectors]) -> Vectors:
+        vectors, typical = described
+        result: Vectors = sentences @ vectors.T - typical
+        return result
+
+    def zero_shot(self, sentences: Vectors, described: tuple[Vectors, Vectors], multi_label: bool) -> Vectors:
+        return calibrated(self.similarities(sentences, described), DESCRIPTIONS, multi_label)
 
     def fit(self, labels: LabelSet, multi_label: bool) -> list[ExampleHead]:
         """One multinomial head over the labels, or (multi-label, one label) a binary head per label."""

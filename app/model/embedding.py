@@ -27,7 +27,7 @@ class EmbeddingBackend:
         self.default_labels = DEFAULT_LABELS
         self.card = ModelCard(name=encoder.name, backend="embedding", version=encoder.version)
         self.custom = CustomScorer(self.describe, lambda texts: self.views(texts)[0])
-        self._label_vectors: dict[str, Vectors] = {}
+        self._label_vectors: dict[str, tuple[Vectors, Vectors]] = {}
         self._heads: dict[tuple[str, bool], list[ExampleHead]] = {}
         self._lock = Lock()
 
@@ -60,7 +60,7 @@ class EmbeddingBackend:
         parts.append(form_features(texts))
         return np.concatenate(parts, axis=1), encoded.truncated
 
-    def _vectors_for(self, labels: LabelSet) -> Vectors:
+    def _vectors_for(self, labels: LabelSet) -> tuple[Vectors, Vectors]:
         with self._lock:
             vectors = self._label_vectors.get(labels.key)
             if vectors is None:
