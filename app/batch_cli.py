@@ -18,7 +18,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -53,6 +53,7 @@ class Record:
     text: str | None
     format: Format = "text"
     problem: tuple[str, str] | None = None  # (code, message) of an input that could not be read
+    metadata: dict[str, Any] = field(default_factory=dict)  # a JSONL row's other fields (date, author...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +81,13 @@ def read_records(target: str, input_format: InputFormat, stdin: TextIO) -> Itera
         return
     path = Path(target)
     if path.is_dir():
-        files = _folder_files(path, input_format)
+        files = folder_files(path, input_format)
         if not files:
             raise InputError(f"{path} has no .txt, .md, .html or .jsonl files")
         for file in files:
-            yield from _file_records(file, input_format)
+            yield from file_records(file, input_format)
     elif path.exists():
-        yield from _file_records(path, input_format)
+        yield from file_records(path, input_format)
     else:
         raise InputError(f"{path}: no such file or folder")
 
@@ -96,7 +97,7 @@ def count_records(target: str, input_format: InputFormat) -> int | None:
     if target == "-":
         return None
     path = Path(target)
-    files = _folder_files(path, input_format) if path.is_dir() else [path]
+    files = folder_files(path, input_format) if path.is_dir() else [path]
     total = 0
     for file in files:
         if _format_of(file, input_format) != "jsonl":
@@ -110,7 +111,7 @@ def count_records(target: str, input_format: InputFormat) -> int | None:
     return total
 
 
-def _folder_files(folder: Path, input_format: InputFormat) -> list[Path]:
+def folder_files(folder: Path, input_format: InputFormat) -> list[Path]:
     if input_format != "auto":
         return sorted(p for p in folder.rglob("*") if p.is_file())
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIX_FORMATS)
@@ -122,7 +123,7 @@ def _format_of(path: Path, input_format: InputFormat) -> InputFormat:
     return SUFFIX_FORMATS.get(path.suffix.lower(), "text")
 
 
-def _file_records(path: Path, input_format: InputFormat) -> Iterator[Record]:
+def file_records(path: Path, input_format: InputFormat) -> Iterator[Record]:
     source = str(path)
     try:
         content = path.read_text(encoding="utf-8")
@@ -167,17 +168,21 @@ def _jsonl_records(lines: Iterable[str], source: str) -> Iterator[Record]:
         except json.JSONDecodeError as exc:
             yield Record(where, where, None, problem=("invalid_record", f"not valid JSON ({exc.msg})"))
             continue
-        if not isinstance(row, dict):
-            yield Record(where, where, None, problem=("invalid_record", "expected a JSON object"))
-            continue
-        record_id = str(row["id"]) if row.get("id") is not None else where
-        text, kind = row.get("text"), row.get("format", "text")
-        if not isinstance(text, str):
-            yield Record(record_id, where, None, problem=("invalid_record", "missing or non-string `text`"))
-        elif kind not in ("text", "html"):
-            yield Record(record_id, where, None, problem=("invalid_record", "`format` must be text or html"))
-        else:
-            yield Record(record_id, where, text, kind)
+        yield record_from_row(row, where)
+
+
+def record_from_row(row: object, where: str) -> Record:
+    """The article of one JSONL line or table row: `text`, optional `id` and `format`, other fields kept."""
+    if not isinstance(row, dict):
+        return Record(where, where, None, problem=("invalid_record", "expected a JSON object"))
+    record_id = str(row["id"]) if row.get("id") is not None else where
+    text, kind = row.get("text"), row.get("format", "text")
+    metadata = {key: value for key, value in row.items() if key not in ("id", "text", "format")}
+    if not isinstance(text, str):
+        return Record(record_id, where, None, problem=("invalid_record", "missing or non-string `text`"))
+    if kind not in ("text", "html"):
+        return Record(record_id, where, None, problem=("invalid_record", "`format` must be text or html"))
+    return Record(record_id, where, text, kind, metadata=metadata)
 
 
 # --- classifying -------------------------------------------------------------------------------------

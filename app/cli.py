@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.backfill.command import add_commands as add_backfill_commands
 from app.settings import Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "so that a later start is fast and needs no torch",
     )
     prepare.set_defaults(command=_prepare)
+    add_backfill_commands(commands, load_settings)
     return parser
 
 

@@ -62,6 +62,28 @@ def _read_document(source: str, html: bool) -> _Document:
     return _Document(source, spans, utf16, paths, html)
 
 
+def read_article(text: str, html: bool, max_chars: int) -> _Document:
+    """One article as /v1/extract reads ``text``: size limit, HTML extraction, sentences and offsets.
+
+    Raises the request's 413/422 errors; the archive backfill reads its articles through here too.
+    """
+    if not html and len(text) > max_chars:
+        raise PayloadTooLarge(f"text has {len(text)} characters; the limit is {max_chars}")
+    document = _read_document(text, html)
+    _check_extracted([document], html, max_chars)
+    return document
+
+
+def _check_extracted(documents: list[_Document], html: bool, max_chars: int) -> None:
+    if not html:
+        return
+    extracted = sum(len(document.text) for document in documents)
+    if extracted > max_chars:
+        raise PayloadTooLarge(f"the HTML has {extracted} characters of text; the limit is {max_chars}")
+    if not extracted:
+        raise InvalidInput("the HTML contains no text after dropping scripts, styles and navigation")
+
+
 class ClaimService:
     def __init__(
         self, backend: Backend, batcher: Batcher, settings: Settings, cache: SentenceCache | None = None
@@ -117,9 +139,7 @@ class ClaimService:
         limit = self._settings.max_chars
         if request.blocks is None:
             assert request.text is not None  # the schema wants exactly one of text and blocks
-            if not html and len(request.text) > limit:
-                raise PayloadTooLarge(f"text has {len(request.text)} characters; the limit is {limit}")
-            documents = [_read_document(request.text, html)]
+            documents = [read_article(request.text, html, limit)]
         else:
             if len(request.blocks) > self._settings.max_blocks:
                 raise PayloadTooLarge(
@@ -129,12 +149,7 @@ class ClaimService:
                 total = sum(len(block.text) for block in request.blocks)
                 raise PayloadTooLarge(f"the blocks have {total} characters in all; the limit is {limit}")
             documents = [_read_document(block.text, html) for block in request.blocks]
-        if html:
-            extracted = sum(len(document.text) for document in documents)
-            if extracted > limit:
-                raise PayloadTooLarge(f"the HTML has {extracted} characters of text; the limit is {limit}")
-            if not extracted:
-                raise InvalidInput("the HTML contains no text after dropping scripts, styles and navigation")
+            _check_extracted(documents, html, limit)
         return documents
 
     @staticmethod

@@ -1,0 +1,24 @@
+"""Everything the backfill reuses from the rest of claimsift, imported in this one place.
+
+The readers of `claimsift classify`, the service's article reader and its classify path, and the model
+loader: when those modules move, only these lines change.
+"""
+
+from __future__ import annotations
+
+from app.batch_cli import Record, count_records, file_records, folder_files, record_from_row
+from app.batching import Batcher
+from app.classify.factory import load_backend
+from app.classify.service import ClaimService, read_article
+
+__all__ = [
+    "Batcher",
+    "ClaimService",
+    "Record",
+    "count_records",
+    "file_records",
+    "folder_files",
+    "load_backend",
+    "read_article",
+    "record_from_row",
+]
