@@ -1,4 +1,4 @@
-"""Print pins (name==version) for claimsift[dev] and everything it pulls in, from the current environment.
+"""Print pins (name==version) for claimsift[dev,ray] and everything it pulls in, from the current environment.
 
 Run after a deliberate upgrade and commit the result as constraints.txt. torch is left out: install.sh
 installs the CPU build by exact version first.
@@ -40,7 +40,7 @@ def closure(name: str, extras: tuple[str, ...], pins: dict[str, str]) -> None:
 
 def main() -> None:
     pins: dict[str, str] = {}
-    closure("claimsift", ("dev",), pins)
+    closure("claimsift", ("dev", "ray"), pins)
     for name, version in sorted(pins.items()):
         if name not in SKIP:
             print(f"{name}=={version}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -121,14 +121,16 @@ def _describe(exc: ValidationError) -> str:
 
 
 class Labeller:
-    """An actor's model: loaded once, then every batch goes through the service's own classify path.
+    """An actor's model: loaded once, then every article goes through the service's own classify path.
 
-    That path is the one /v1/extract and /v1/classify take (sentence cache, token-budget batches on
-    one inference thread, the same rounding and `uncertain` rule), so the labels are the service's.
+    That path is the one /v1/extract takes (token-budget batches on one inference thread, the same
+    rounding and `uncertain` rule). Each article is submitted on its own and the sentence cache is off,
+    so its batches hold only its own sentences, exactly as in one /v1/extract request to an idle
+    service: the scores do not depend on which articles happened to share a batch, and a rerun or a
+    resumed run writes bit-identical rows.
     """
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
         backend = load_backend(settings)
         self._batcher = Batcher(
             backend,
@@ -138,45 +140,38 @@ class Labeller:
             token_budget=settings.batch_tokens,
         )
         self._batcher.start()
-        self._service = ClaimService(backend, self._batcher, settings)
+        self._service = ClaimService(backend, self._batcher, settings.model_copy(update={"cache_mb": 0}))
         self._loop = asyncio.new_event_loop()
         self.model = self._service.model
 
     def __call__(self, docs: pa.Table) -> pa.Table:
         rows = docs.to_pylist()
-        todo = [row for row in rows if row["status"] == schema.TODO and row["spans"]]
-        texts = [span["text"] for row in todo for span in row["spans"]]
-        try:
-            results = self._loop.run_until_complete(self._classify(texts))
-        except ClaimsiftError as exc:  # the model failed on this batch: its articles are tried next run
-            for row in todo:
-                row.update(status=schema.FAILED, code=exc.code, message=exc.message)
-            results = []
-        scored = iter(results)
         for row in rows:
             row["model_name"], row["model_version"] = self.model.name, self.model.version
-            if row["status"] == schema.TODO:
-                for span in row["spans"]:
-                    span.update(next(scored))
+            if row["status"] != schema.TODO or not row["spans"]:
+                continue
+            try:
+                scored = self._loop.run_until_complete(
+                    self._classify([span["text"] for span in row["spans"]])
+                )
+            except ClaimsiftError as exc:  # the model failed on this article: it is tried again next run
+                row.update(status=schema.FAILED, code=exc.code, message=exc.message)
+                continue
+            for span, result in zip(row["spans"], scored, strict=True):
+                span.update(result)
         return schema.table(rows, schema.LABELLED)
 
-    async def _classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        results: list[dict[str, Any]] = []
-        step = self._settings.max_sentences
-        for start in range(0, len(texts), step):
-            response = await self._service.classify(
-                ClassifyRequest(sentences=list(texts[start : start + step]))
-            )
-            results.extend(
-                {
-                    "label": result.label,
-                    "confidence": result.confidence,
-                    "scores": list(result.scores.values()),
-                    "uncertain": result.uncertain,
-                }
-                for result in response.results
-            )
-        return results
+    async def _classify(self, texts: list[str]) -> list[dict[str, Any]]:
+        response = await self._service.classify(ClassifyRequest(sentences=texts))
+        return [
+            {
+                "label": result.label,
+                "confidence": result.confidence,
+                "scores": list(result.scores.values()),
+                "uncertain": result.uncertain,
+            }
+            for result in response.results
+        ]
 
 
 def model_card(settings: Settings) -> tuple[str, str, list[str]]:
