@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from app.backfill import schema
 from app.backfill.source import METADATA_COLUMNS, Shard, metadata_fields, read_shard, text_digest
 from app.backfill.store import OutputDir
-from app.backfill.upstream import Batcher, ClaimService, load_backend, read_article
+from app.backfill.upstream import Batcher, ClaimService, Record, load_backend, read_article
 from app.errors import ClaimsiftError
 from app.schemas import ClassifyRequest, ExtractRequest
 from app.settings import Settings
@@ -40,30 +40,46 @@ def read_shards(shards: pa.Table, done: DoneKeys) -> Iterator[pa.Table]:
     rows: list[dict[str, Any]] = []
     for shard_row in shards.to_pylist():
         for record in read_shard(Shard(shard_row["kind"], tuple(shard_row["paths"]))):
-            digest = text_digest(record)
-            status = schema.SKIP if done_key(record.id, digest) in done else schema.TODO
-            code, message = record.problem or (None, None)
-            if record.text is None and status == schema.TODO:
-                status = schema.FAILED
-            rows.append(
-                {
-                    "doc_id": record.id,
-                    "source": record.source,
-                    "format": record.format,
-                    "status": status,
-                    "code": code,
-                    "message": message,
-                    "text_sha256": digest,
-                    **metadata_fields(record),
-                    "chars": len(record.text or ""),
-                    "text": record.text if status == schema.TODO else None,
-                }
-            )
+            rows.append(_read_row(record, done))
             if len(rows) == READ_BATCH_ROWS:
                 yield schema.table(rows, schema.READ)
                 rows = []
     if rows:
         yield schema.table(rows, schema.READ)
+
+
+def _read_row(record: Record, done: DoneKeys) -> dict[str, Any]:
+    digest = text_digest(record)
+    status, (code, message) = schema.TODO, record.problem or (None, None)
+    if done_key(record.id, digest) in done:
+        status = schema.SKIP
+    elif record.text is None:
+        status = schema.FAILED
+    else:
+        try:  # the API's own checks on `text` (not blank, no lone surrogate, a known format)
+            ExtractRequest(text=record.text, format=record.format)
+        except ValidationError as exc:
+            status, code, message = schema.FAILED, "validation_error", _describe(exc)
+    metadata = {key: _printable(value) for key, value in metadata_fields(record).items()}
+    return {
+        "doc_id": _printable(record.id),
+        "source": _printable(record.source),
+        "format": record.format,
+        "status": status,
+        "code": code,
+        "message": message,
+        "text_sha256": digest,
+        **metadata,
+        "chars": len(record.text or ""),
+        "text": record.text if status == schema.TODO else None,
+    }
+
+
+def _printable(value: str | None) -> str | None:
+    """Arrow (UTF-8) cannot hold a lone surrogate, which JSON and file names can: write it escaped."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # --- segment ----------------------------------------------------------------------------------------
@@ -81,18 +97,14 @@ def segment(docs: pa.Table, settings: Settings) -> pa.Table:
             row["spans"] = _spans(text, row["format"], settings)
         except ClaimsiftError as exc:
             row.update(status=schema.FAILED, code=exc.code, message=exc.message)
-        except ValidationError as exc:
-            row.update(status=schema.FAILED, code="validation_error", message=_describe(exc))
     return schema.table(rows, schema.SEGMENTED)
 
 
 def _spans(text: str, kind: str, settings: Settings) -> list[dict[str, Any]]:
-    request = ExtractRequest(text=text, format=kind)  # the API's checks: blank text, lone surrogates
-    assert request.text is not None
-    size = len(request.text.encode("utf-8"))
+    size = len(text.encode("utf-8"))
     if size > settings.max_body_bytes:
         raise _too_large(f"the article is {size} bytes; the limit is {settings.max_body_bytes}")
-    document = read_article(request.text, request.format == "html", settings.max_chars)
+    document = read_article(text, kind == "html", settings.max_chars)
     if len(document.spans) > settings.max_sentences:
         raise _too_large(f"{len(document.spans)} sentences; the limit is {settings.max_sentences}")
     return [
