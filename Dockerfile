@@ -2,6 +2,7 @@
 #   docker build -t claimsift .                                  # packages from PyPI (+ PyTorch CPU index)
 #   scripts/fetch-wheels.sh && docker build --build-arg WHEELS=wheels -t claimsift .   # offline
 #   docker build --target runtime-torch -t claimsift:torch .     # adds CPU PyTorch (NLI / torch models)
+#   docker build --target runtime-ray -t claimsift:ray .         # adds Ray Data: `claimsift backfill` nodes
 # The default target, `runtime`, serves the baked-in default model with ONNX Runtime and has no PyTorch.
 
 # ---- base: a virtualenv; pip uses PyPI, or only the wheels folder for offline builds ----
@@ -66,6 +67,27 @@ COPY --from=venv-torch /opt/venv /opt/venv
 COPY --from=builder /dist/ /tmp/dist/
 RUN pip install --no-deps --no-index /tmp/dist/*.whl && rm -rf /tmp/dist /opt/venv/pip.conf
 COPY --from=builder /build/models/ models/
+USER 10001:10001
+
+# ---- runtime-ray: the runtime plus Ray Data, for `claimsift backfill` on a Ray cluster ----
+# Compose profile "ray". Ray comes from the package index even in a WHEELS build (the config that
+# points pip at the wheels folder is skipped here), so offline builds stay as small as they were.
+FROM venv AS venv-ray
+# data: what backfill needs; data,default adds Ray's dashboard and job server (for KubeRay's RayJob)
+ARG RAY_EXTRAS=data
+RUN python deploy/requirements.py ray | sed "s/^ray\[data\]/ray[${RAY_EXTRAS}]/" > /tmp/ray.txt \
+ && PIP_CONFIG_FILE=/dev/null pip install -r /tmp/ray.txt
+
+FROM service AS runtime-ray
+COPY --from=venv-ray /opt/venv /opt/venv
+COPY --from=builder /dist/ /tmp/dist/
+RUN pip install --no-deps --no-index /tmp/dist/*.whl && rm -rf /tmp/dist /opt/venv/pip.conf
+COPY --from=builder /build/models/ models/
+ENV RAY_USAGE_STATS_ENABLED=0
+# a Ray node, not the HTTP service: no /readyz to check, and compose gives each node its `ray start`
+HEALTHCHECK NONE
+ENTRYPOINT []
+CMD ["claimsift", "backfill", "--help"]
 USER 10001:10001
 
 # ---- runtime (default): the default model in ONNX Runtime, no PyTorch ----

@@ -8,8 +8,9 @@ pyproject.toml stays the one list of dependencies; the image splits it in two:
   image installs that one with `pip --no-deps`.
 - `torch`: what the builder stage and the `runtime-torch` target add to `runtime`, besides a CPU build of
   torch itself (installed on its own, from the PyTorch CPU index).
+- `ray`: the `ray` extra (Ray Data, pyarrow) that the `runtime-ray` target adds for `claimsift backfill`.
 
-Usage: python deploy/requirements.py runtime|torch
+Usage: python deploy/requirements.py runtime|torch|ray
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ def distribution_name(requirement: str) -> str:
 
 def requirements(kind: str) -> list[str]:
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    if kind == "ray":
+        return list(project["optional-dependencies"]["ray"])
+    dependencies = project["dependencies"]
     names = {req: distribution_name(req) for req in dependencies}
     if kind == "torch":
         return [req for req, name in names.items() if name in USED_ONLY_WITH_TORCH]
@@ -38,6 +42,6 @@ def requirements(kind: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] not in (["runtime"], ["torch"]):
+    if sys.argv[1:] not in (["runtime"], ["torch"], ["ray"]):
         sys.exit(__doc__)
     print("\n".join(requirements(sys.argv[1])))

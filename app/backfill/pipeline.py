@@ -9,12 +9,14 @@ read → segment → label → write and counts the committed parts as they come
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -54,6 +56,7 @@ class Totals:
     errors: int = 0
     skipped: int = 0
     parts: int = 0
+    nodes: Counter[str] = field(default_factory=Counter)
     model_check_s: float = 0.0  # one model load on a worker, before the pool starts
     pipeline_s: float = 0.0  # from building the dataset to the last committed part
 
@@ -63,6 +66,7 @@ class Totals:
         self.errors += part["errors"]
         self.skipped += part["skipped"]
         self.parts += bool(part["part"])
+        self.nodes.update(json.loads(part["nodes"]))
 
 
 def run(options: Options, settings: Settings) -> int:
@@ -138,19 +142,15 @@ def _ray(address: str | None, options: Options, settings: Settings) -> Iterator[
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         package_root = str(Path(__file__).resolve().parents[2])
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-        settings = settings.model_copy(update={"models_dir": settings.models_dir.resolve()})
+        if settings.models_dir.is_dir():  # relative to here; Ray's workers start elsewhere
+            settings = settings.model_copy(update={"models_dir": settings.models_dir.resolve()})
     import ray
 
     # Logical CPUs: one per ONNX thread of every actor, plus room for the read/segment/write tasks.
     # Fewer and the pool would hold every CPU and the read task could never run (a silent hang).
     cpus_needed = workers * threads + 1
     if address is None:
-        ray.init(
-            num_cpus=cpus_needed + 1,
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-        )
+        _start_embedded(ray, cpus_needed + 1)
     else:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     try:
@@ -158,6 +158,25 @@ def _ray(address: str | None, options: Options, settings: Settings) -> Iterator[
         yield settings.model_copy(update={"onnx_threads": threads}), workers, threads
     finally:
         ray.shutdown()
+
+
+def _start_embedded(ray: Any, cpus: int, attempts: int = 3) -> None:
+    """ray.init on this machine, tried again when its node misses Ray's fixed 30 s start-up window.
+
+    On a machine busy with other work the raylet can take longer than that to register; a second
+    start then usually succeeds, and a run that gave up there would have lost nothing but time.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
+            )
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this
+            ray.shutdown()
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise BackfillError(f"Ray did not start on this machine: {exc}") from exc
+            logging.getLogger(__name__).warning("Ray start-up timed out (attempt %d); trying again", attempt)
 
 
 def _wait_for_cpus(ray: Any, needed: int, wait_s: float) -> None:
@@ -243,6 +262,7 @@ def _dataset(
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=threads,
             memory=ACTOR_MEMORY_BYTES,  # also keeps Ray from fusing the CPU stages into the actors
+            scheduling_strategy="SPREAD",  # one classifier per node before two on one
             batch_size=LABEL_BATCH_DOCS,
             batch_format="pyarrow",
         )
@@ -287,6 +307,7 @@ def _summary(
         "skipped": totals.skipped,
         "replaced": replaced,
         "parts": totals.parts,
+        "nodes": dict(totals.nodes),
         "wall_s": round(wall_s, 2),
         "model_check_s": round(totals.model_check_s, 2),
         "pipeline_s": round(totals.pipeline_s, 2),
@@ -296,6 +317,7 @@ def _summary(
 
 
 def _print_summary(summary: dict[str, Any], root: Path) -> None:
+    nodes = ", ".join(f"{host} {count}" for host, count in sorted(summary["nodes"].items())) or "-"
     print(
         f"claimsift backfill: {summary['documents']} documents, {summary['sentences']} sentences labelled, "
         f"{summary['errors']} errors (see {root / 'errors'}), {summary['skipped']} already done, "
@@ -304,5 +326,6 @@ def _print_summary(summary: dict[str, Any], root: Path) -> None:
         f"{summary['pipeline_s']:.1f} s), {summary['documents_per_s']:.1f} documents/s, "
         f"{summary['sentences_per_s']:.1f} sentences/s, {summary['workers']} classifier(s) on "
         f"{summary['cluster']}, model {summary['model_name']} {summary['model_version']}\n"
+        f"  articles labelled per host: {nodes}\n"
         f"  output: {root / 'sentences'}, {root / 'documents'}"
     )

@@ -62,6 +62,7 @@ LABELLED = pa.schema(
         pa.field("spans", pa.list_(pa.struct(_SPAN + _SCORED))),
         pa.field("model_name", pa.string()),
         pa.field("model_version", pa.string()),
+        pa.field("node", pa.string()),  # the host whose classifier labelled it (not written out)
     ]
 )
 
@@ -73,6 +74,7 @@ PART_SUMMARY = pa.schema(
         pa.field("sentences", pa.int64()),
         pa.field("errors", pa.int64()),
         pa.field("skipped", pa.int64()),
+        pa.field("nodes", pa.string()),  # JSON {host: articles labelled there}
     ]
 )
 

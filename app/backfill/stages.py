@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import socket
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,11 +158,13 @@ class Labeller:
         self._service = ClaimService(backend, self._batcher, settings.model_copy(update={"cache_mb": 0}))
         self._loop = asyncio.new_event_loop()
         self.model = self._service.model
+        self._node = socket.gethostname()
 
     def __call__(self, docs: pa.Table) -> pa.Table:
         rows = docs.to_pylist()
         for row in rows:
             row["model_name"], row["model_version"] = self.model.name, self.model.version
+            row["node"] = self._node
             if row["status"] != schema.TODO or not row["spans"]:
                 continue
             try:
@@ -201,6 +206,7 @@ def write_part(docs: pa.Table, out: OutputDir, run_id: str, labels: list[str]) -
     rows = docs.to_pylist()
     skipped = sum(row["status"] == schema.SKIP for row in rows)
     rows = _last_of_each_id([row for row in rows if row["status"] != schema.SKIP])
+    nodes = Counter(row["node"] for row in rows if row["status"] == schema.TODO)
     part = ""
     sentences: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
@@ -221,6 +227,7 @@ def write_part(docs: pa.Table, out: OutputDir, run_id: str, labels: list[str]) -
                 "errors": schema.table(errors, schema.ERRORS),
             },
             retry={row["doc_id"] for row in errors if row["code"] in schema.RETRYABLE},
+            nodes=dict(nodes),
         )
     summary = {
         "part": part,
@@ -228,6 +235,7 @@ def write_part(docs: pa.Table, out: OutputDir, run_id: str, labels: list[str]) -
         "sentences": len(sentences),
         "errors": len(errors),
         "skipped": skipped,
+        "nodes": json.dumps(dict(nodes)),
     }
     return schema.table([summary], schema.PART_SUMMARY)
 

@@ -141,7 +141,9 @@ class OutputDir:
 
     # --- the write tasks' side ----------------------------------------------------------------------
 
-    def commit(self, part: str, tables: dict[str, pa.Table], retry: set[str]) -> None:
+    def commit(
+        self, part: str, tables: dict[str, pa.Table], retry: set[str], nodes: dict[str, int] | None = None
+    ) -> None:
         """Write a part's tables, then its commit record: the part exists once that rename is done."""
         tmp = self.root / TMP
         tmp.mkdir(parents=True, exist_ok=True)
@@ -159,6 +161,7 @@ class OutputDir:
             "files": written,
             "rows": {name: table.num_rows for name, table in tables.items()},
             "retry": sorted(retry),
+            "nodes": nodes or {},  # where the articles were labelled: host -> articles
         }
         staged = tmp / f"{part}.commit.{uuid.uuid4().hex[:8]}.json"
         staged.write_text(json.dumps(record), encoding="utf-8")
