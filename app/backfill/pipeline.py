@@ -28,10 +28,10 @@ from app.settings import Settings
 
 ADDRESS_ENV = "RAY_ADDRESS"
 RAY_LOG = "_ray.log"
-LABEL_BATCH_DOCS = 32
 # What one classifier actor holds (the int8 and fp32 ONNX exports, tokenizers, the sentence cache):
 # about 430 MB measured for a service worker; reserved so Ray never packs more onto a node than fit.
 ACTOR_MEMORY_BYTES = 600 * 1024 * 1024
+ACTOR_START_TIMEOUT_S = 900
 
 
 class BackfillError(Exception):
@@ -218,11 +218,17 @@ def _execute(
     started = time.perf_counter()
     dataset = _dataset(ray, shards, ray.put(done), out, settings, workers, threads, labels, options.part_docs)
     with tqdm(total=total, unit="doc", file=terminal, disable=not options.progress, smoothing=0.1) as bar:
-        for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
-            for part in batch.to_pylist():
-                totals.add(part)
-                bar.update(part["documents"] + part["errors"] + part["skipped"])
-                bar.set_postfix(sentences=totals.sentences, errors=totals.errors, refresh=False)
+        try:
+            for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for part in batch.to_pylist():
+                    totals.add(part)
+                    bar.update(part["documents"] + part["errors"] + part["skipped"])
+                    bar.set_postfix(sentences=totals.sentences, errors=totals.errors, refresh=False)
+        except ray.exceptions.GetTimeoutError as exc:
+            raise BackfillError(
+                f"{workers} classifier(s) did not start within {ACTOR_START_TIMEOUT_S} s: the cluster lacks "
+                f"the CPUs or memory ({ACTOR_MEMORY_BYTES // 2**20} MB each) to place them ({exc})"
+            ) from None
     totals.pipeline_s = time.perf_counter() - started
     return totals, (name, version)
 
@@ -251,19 +257,25 @@ def _dataset(
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # ours counts committed articles, not blocks
     context.print_on_execution_start = False
+    # Every classifier loaded before the first block goes out: otherwise the first one ready takes
+    # a small archive's blocks, and a pool Ray cannot place fails after this long instead of hanging.
+    context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return (
         ray.data.from_items([shard.to_row() for shard in shards], override_num_blocks=len(shards))
         .map_batches(_read, batch_size=1, batch_format="pyarrow", fn_kwargs={"done_ref": [done_ref]})
         .map_batches(stages.segment, batch_format="pyarrow", fn_kwargs={"settings": settings})
+        # Ray coalesces a task's output into big blocks, and a block goes to one classifier: cut them.
+        .repartition(target_num_rows_per_block=stages.BLOCK_DOCS)
         .map_batches(
             stages.Labeller,
             fn_constructor_kwargs={"settings": settings},
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            # two blocks queued per classifier: no idle gap between batches, no hoarding either
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
             num_cpus=threads,
             memory=ACTOR_MEMORY_BYTES,  # also keeps Ray from fusing the CPU stages into the actors
             scheduling_strategy="SPREAD",  # one classifier per node before two on one
-            batch_size=LABEL_BATCH_DOCS,
+            batch_size=stages.BLOCK_DOCS,
             batch_format="pyarrow",
         )
         .map_batches(

@@ -26,7 +26,9 @@ from app.errors import ClaimsiftError
 from app.schemas import ClassifyRequest, ExtractRequest
 from app.settings import Settings
 
-READ_BATCH_ROWS = 128
+# Articles per block, the unit the pool hands to one classifier: small enough to spread even a small
+# archive over every classifier, big enough (a few seconds of model time) to dwarf Ray's overhead.
+BLOCK_DOCS = 32
 
 DoneKeys = frozenset[str]
 
@@ -44,7 +46,7 @@ def read_shards(shards: pa.Table, done: DoneKeys) -> Iterator[pa.Table]:
     for shard_row in shards.to_pylist():
         for record in read_shard(Shard(shard_row["kind"], tuple(shard_row["paths"]))):
             rows.append(_read_row(record, done))
-            if len(rows) == READ_BATCH_ROWS:
+            if len(rows) == BLOCK_DOCS:
                 yield schema.table(rows, schema.READ)
                 rows = []
     if rows:

@@ -263,10 +263,8 @@ async def uncached_client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_backfill_gives_the_services_sentences_offsets_and_labels(
     reference: Path, archive: Path, uncached_client: httpx.AsyncClient
 ) -> None:
-    articles = [
-        json.loads(line) for line in (archive / "news.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    articles = articles[:ARTICLES]
+    lines = (archive / "news.jsonl").read_text(encoding="utf-8").splitlines()[:ARTICLES]
+    articles = [json.loads(line) for line in lines]
     by_doc: dict[str, list[dict[str, Any]]] = {}
     for sentence in rows(reference)["sentences"]:
         by_doc.setdefault(sentence["doc_id"], []).append(sentence)
