@@ -14,6 +14,7 @@ from app.api import metrics as metrics_route
 from app.api.auth import install_access_control
 from app.api.errors import install_error_handlers
 from app.api.guard import BodyGuard
+from app.api.keyring import KeyRing
 from app.api.middleware import Deadline, RequestContext
 from app.classify.factory import load_backend
 from app.observability import Metrics
@@ -30,9 +31,14 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load in the background so /healthz answers and /readyz says 503 while the model loads.
         loading = asyncio.create_task(runtime.load())
+        key_ring: KeyRing | None = app.state.key_ring
+        if key_ring is not None:
+            key_ring.start()  # re-read the keys file when it changes and on SIGHUP
         try:
             yield
         finally:
+            if key_ring is not None:
+                await key_ring.stop()
             loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loading

@@ -11,6 +11,7 @@ from app.batching import Batcher
 from app.cache import CacheScope, SentenceCache
 from app.classify.backend import Backend, Label, LabelSet, Prediction
 from app.errors import InvalidInput, PayloadTooLarge
+from app.quota import charge_current
 from app.schemas import (
     BlockResult,
     ClassifyOptions,
@@ -175,6 +176,7 @@ class ClaimService:
         self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
+        charge_current(len(texts))  # the API key's quota, once the request is known to be valid
         scope = CacheScope(self.model.version, label_set.key, options.multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
