@@ -59,9 +59,11 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     app.include_router(web.router)
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
-    # Outside the body guard: a request without a valid key is refused before its body is read.
-    install_access_control(app, settings)
-    # Added last, so outermost: the deadline covers reading the body; the id and the log cover all.
+    # Outside the body guard: the deadline covers reading the body.
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    # Outside both: a request without a valid key is refused before its body is read, and a key's
+    # counters see the deadline's 504.
+    install_access_control(app, settings)
+    # Added last, so outermost: the id and the log cover every answer.
     app.add_middleware(RequestContext, metrics=metrics, log_request_text=settings.log_request_text)
     return app

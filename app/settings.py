@@ -109,8 +109,10 @@ class Settings(BaseSettings):
     )
     api_keys_file: Path | None = Field(
         None,
-        description="File with one API key per line (blank lines and `#` comments ignored), e.g. a "
-        "mounted secret; read at start-up.",
+        description="File of API keys, e.g. a mounted secret: one per line, `KEY` or "
+        "`NAME:KEY:RATE:BURST[:CONCURRENCY]` for a key with a quota (sentences per second, burst in "
+        "sentences, requests in flight; empty: no limit); blank lines and `#` comments ignored. Re-read "
+        "within about half a second of a change, and on SIGHUP (docs/api.md).",
     )
     cors_origins: str = Field(
         "",

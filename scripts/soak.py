@@ -255,8 +255,13 @@ class Soak:
     async def watch(self, http: httpx.AsyncClient, stop_at: float) -> None:
         """RSS every second; the cache's size from /metrics every 10 s (the last one in a minute counts)."""
         tick = 0
+        shown = self.minutes[0]
         while time.monotonic() < stop_at:
             minute = self.minute()
+            if minute is not shown:  # a minute is over: a line on stderr, so a long run shows progress
+                row = _minute_row(self.minutes.index(shown) + 1, shown)
+                print(f"minute {row['minute']}: {row}", file=sys.stderr, flush=True)
+                shown = minute
             minute.rss_mb.append(self.process.memory_info().rss / 2**20)
             if tick % 10 == 0 or time.monotonic() + 1 >= stop_at:
                 metrics = (await http.get("/metrics")).text

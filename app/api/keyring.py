@@ -10,10 +10,10 @@ Keys in ``CLAIMSIFT_API_KEYS`` are bare. A bare key is named ``key-`` and the fi
 SHA-256 in the metrics and logs, never by the key itself.
 
 The file is checked every ``POLL_S`` and re-read once a change has settled (an editor may write it in
-two steps), so a change applies within about a second; ``SIGHUP`` re-reads it at once. A file that cannot
-be read or parsed leaves the keys in force unchanged and logs why (line numbers, never a key). A request
-holds the key it was admitted with until it finishes; the next request sees the new keys. Quota state is
-kept by name, so a key rotated under the same name keeps its bucket.
+two steps), so a change applies within about half a second; ``SIGHUP`` re-reads it at once. A file that
+cannot be read or parsed leaves the keys in force unchanged and logs why (line numbers, never a key). A
+request holds the key it was admitted with until it finishes; the next request sees the new keys. Quota
+state is kept by name, so a key rotated under the same name keeps its bucket.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 MIN_KEY_LENGTH = 16
-POLL_S = 0.5
+POLL_S = 0.25
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _LINE_SHAPE = "KEY or NAME:KEY:RATE:BURST[:CONCURRENCY]"
 
