@@ -4,15 +4,20 @@
 #   `docker compose up -d --build --wait` -> POST the example article to /v1/extract on the published port
 #   -> check the labelled response and the image -> always `docker compose down -v`, and stop the dockerd
 #   this script started, whatever failed.
-# Usage: scripts/docker-smoke.sh [--scale]   (--scale also runs the "scale" profile: replicas + nginx)
+# Usage: scripts/docker-smoke.sh [--scale]   (--scale also runs the "scale" profile: replicas + nginx, and
+#   loses a replica under load: scripts/lost_replica.py, 16 clients for 60 s, one replica killed and started)
+# CS_SMOKE_PROJECT (default claimsift-smoke) and CS_IMAGE (default claimsift) name the compose project and
+# the images, so two people can run it on one engine at once.
 # Skips (exit 0, with a message) only where no Docker engine can be had: none running and no setup script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${CLAIMSIFT_SHARED_DIR:-../shared}
 SETUP=$SHARED/ci/docker-setup.sh
 ARTICLE=$SHARED/data/example_article.txt
-PROJECT=claimsift-smoke
-OFFLINE_CONTAINER=claimsift-smoke-offline
+PROJECT=${CS_SMOKE_PROJECT:-claimsift-smoke}
+OFFLINE_CONTAINER=$PROJECT-offline
+export CS_IMAGE=${CS_IMAGE:-claimsift}
+IMAGE=$CS_IMAGE:runtime
 SCALE=$([[ ${1:-} == --scale ]] && echo 1 || echo 0)
 started_at=$(date +%s)
 dockerd_pid=""
@@ -137,8 +142,8 @@ smoke_single() {
   docker stats --no-stream --format 'container {{.Name}}: RSS {{.MemUsage}}, CPU {{.CPUPerc}}' \
     "$(compose ps -q claimsift)"
   check_extract "http://127.0.0.1:$port"
-  check_image claimsift:runtime
-  check_offline_start claimsift:runtime
+  check_image "$IMAGE"
+  check_offline_start "$IMAGE"
 }
 
 smoke_scale() {
@@ -154,6 +159,10 @@ smoke_scale() {
   upstreams=$(compose logs --no-color lb | grep 'POST /v1/extract' | grep -oE 'upstream=[0-9.:]+' | sort | uniq -c)
   log "extract requests per replica:"$'\n'"$upstreams"
   [[ $(wc -l <<< "$upstreams") -ge 2 ]] || { echo "nginx sent every request to one replica" >&2; return 1; }
+  # A replica lost under load: clients see no error, nothing is lost or answered twice, it rejoins.
+  t=$(date +%s)
+  timeout 300 python scripts/lost_replica.py --url "http://127.0.0.1:$port" --project "$PROJECT"
+  log "lost replica under load: passed in $(elapsed "$t") s"
 }
 
 start_engine

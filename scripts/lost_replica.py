@@ -4,9 +4,10 @@
 
 Run against the compose "scale" profile (nginx in front of 2+ replicas; scripts/docker-smoke.sh --scale
 does). For --seconds (60) it keeps --clients (16) clients sending articles through nginx with the
-project's Python client (app/client.py, which retries 503 and connection failures). At --kill-at (15 s)
-it `docker kill`s one replica, `docker start`s it 5 s later and times when its /readyz answers 200. It
-exits 1 unless:
+project's Python client (app/client.py, which retries 503 and connection failures). At --kill-at (10 s)
+it `docker kill`s one replica, `docker start`s it 5 s later and times when its /readyz answers 200. The
+load goes on until the replica has been ready for 10 s, if that is later than --seconds, but never past
+--max-seconds (150): a slow machine may take longer to load the model. It exits 1 unless:
 
   - every article got exactly one 200, carrying its own sentences, and no client call failed;
   - nginx logged exactly one 200 for each request id (no request lost, none answered twice);
@@ -74,13 +75,14 @@ class Run:
     failures: list[str] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)  # every HTTP attempt, by status or error
     events: dict[str, float] = field(default_factory=dict)  # killed, started, ready: epoch seconds
+    stop_at: float = 0.0  # monotonic; the replica's restart may move it later
 
 
-async def client_loop(url: str, number: int, stop_at: float, run: Run) -> None:
+async def client_loop(url: str, number: int, run: Run) -> None:
     transport = RecordingTransport(run.attempts)
     async with AsyncClaimsiftClient(url, transport=transport, timeout_s=120) as claims:
         serial = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < run.stop_at:
             serial += 1
             sentences = [f"Client {number} filed report {serial}.{i} on the bridge." for i in range(8)]
             request_id = f"lost-{number}-{serial}-{uuid.uuid4().hex[:8]}"
@@ -112,8 +114,9 @@ def replica_ready(container: str) -> bool:
     )
 
 
-async def lose_one(container: str, kill_at: float, down_s: float, stop_at: float, run: Run) -> None:
-    """Kill the replica, start it again, and note when each happened and when it was ready."""
+async def lose_one(container: str, kill_at: float, down_s: float, give_up_at: float, run: Run) -> None:
+    """Kill the replica, start it again, note when each happened and when it was ready; the load lasts
+    until the replica has served for 10 s."""
     await asyncio.sleep(max(0.0, kill_at - time.monotonic()))
     await asyncio.to_thread(docker, "kill", container)
     run.events["killed"] = time.time()
@@ -124,9 +127,11 @@ async def lose_one(container: str, kill_at: float, down_s: float, stop_at: float
     else:
         await asyncio.to_thread(docker, "start", container)
     run.events["started"] = time.time()
-    while time.monotonic() < stop_at:
+    planned_stop, run.stop_at = run.stop_at, give_up_at
+    while time.monotonic() < give_up_at:
         if await asyncio.to_thread(replica_ready, container):
             run.events["ready"] = time.time()
+            run.stop_at = max(planned_stop, time.monotonic() + 10)
             return
         await asyncio.sleep(0.5)
 
@@ -135,9 +140,11 @@ async def drive(args: argparse.Namespace, container: str) -> Run:
     run = Run()
     run.events["began"] = time.time()
     started = time.monotonic()
-    stop_at = started + args.seconds
-    clients = [client_loop(args.url, n, stop_at, run) for n in range(args.clients)]
-    await asyncio.gather(lose_one(container, started + args.kill_at, 5.0, stop_at, run), *clients)
+    run.stop_at = started + args.seconds
+    clients = [client_loop(args.url, n, run) for n in range(args.clients)]
+    give_up_at = started + args.max_seconds
+    await asyncio.gather(lose_one(container, started + args.kill_at, 5.0, give_up_at, run), *clients)
+    run.events["load ended"] = time.time()
     return run
 
 
@@ -181,7 +188,8 @@ def check(run: Run, lines: list[dict[str, str]], rejoined: int, seconds_left: fl
 
 def report(args: argparse.Namespace, run: Run, lines: list[dict[str, str]], rejoined: int) -> None:
     retried = Counter(line["ustatus"] for line in lines if "," in line["ustatus"])
-    print(f"{args.clients} clients for {args.seconds:g} s through {args.url}")
+    seconds = run.events["load ended"] - run.events["began"]
+    print(f"{args.clients} clients for {seconds:.0f} s through {args.url}")
     for event, at in sorted(run.events.items(), key=lambda item: item[1]):
         print(f"  {event:24} at {at - run.events['began']:5.1f} s")
     print(f"articles answered 200: {sum(run.ok.values())} ({len(run.ok)} ids), failed: {len(run.failures)}")
@@ -196,7 +204,8 @@ def main() -> int:
     parser.add_argument("--project", required=True, help="the compose project name")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--kill-at", type=float, default=15, help="seconds into the run (default 15)")
+    parser.add_argument("--max-seconds", type=float, default=150, help="the longest run (default 150)")
+    parser.add_argument("--kill-at", type=float, default=10, help="seconds into the run (default 10)")
     args = parser.parse_args()
     replicas = docker("compose", "-p", args.project, "ps", "-q", "replica").split()
     if len(replicas) < 2:
