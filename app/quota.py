@@ -19,33 +19,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 from app.errors import QuotaExceeded
+from app.keys import Limits
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """One key's quota; None means no limit of that kind."""
-
-    rate: float | None = None  # sentences per second
-    burst: float | None = None  # sentences the bucket holds; None: one second's worth of the rate
-    concurrency: int | None = None  # requests in flight
-
-    @property
-    def bucket_size(self) -> float:
-        assert self.rate is not None
-        return self.burst if self.burst is not None else max(1.0, math.ceil(self.rate))
-
-    def describe(self) -> str:
-        parts = []
-        if self.rate is not None:
-            parts.append(f"{self.rate:g} sentences/s (burst {self.bucket_size:g})")
-        if self.concurrency is not None:
-            parts.append(f"{self.concurrency} requests in flight")
-        return " and ".join(parts) or "no limit"
 
 
 class TokenBucket:

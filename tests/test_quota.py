@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import QuotaExceeded
-from app.quota import KeyQuota, Limits, TokenBucket, charge_current, serving
+from app.keys import Limits
+from app.quota import KeyQuota, TokenBucket, charge_current, serving
 
 
 class Clock:

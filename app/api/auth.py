@@ -3,8 +3,8 @@
 The key check is a pure ASGI middleware so a request without a valid key is refused before its body is
 read. Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against every configured key
 (equal lengths, no early exit), so timing reveals neither a key nor which one matched. Keys never reach
-a log line, an error message or the settings' repr (``SecretStr``). The keys, their quotas and their
-reloading are ``app/api/keyring.py``; the buckets are ``app/quota.py``.
+a log line, an error message or the settings' repr (``SecretStr``). The keys file format is ``app/keys.py``,
+the keys in force and their reloading ``app/api/keyring.py``, the buckets ``app/quota.py``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.keyring import ApiKeyConfigError, KeyMetrics, KeyRing, digest
+from app.api.keyring import KeyMetrics, KeyRing
 from app.errors import ClaimsiftError, QuotaExceeded, Unauthorized, error_body
+from app.keys import ApiKeyConfigError, digest
 from app.quota import KeyQuota, serving
 from app.settings import Settings
 

@@ -1,145 +1,42 @@
 """The API keys in force, with their quotas: read at start, re-read when the keys file changes or on SIGHUP.
 
-A line of the keys file (``CLAIMSIFT_API_KEYS_FILE``; blank lines and ``#`` comments ignored) is either
-
-    KEY                                    a bare key, without quota: files from before quotas keep working
-    NAME:KEY:RATE:BURST[:CONCURRENCY]      a named key; RATE in sentences per second, BURST in sentences,
-                                           CONCURRENCY in requests; each may be empty for no limit
-
-Keys in ``CLAIMSIFT_API_KEYS`` are bare. A bare key is named ``key-`` and the first 8 hex digits of its
-SHA-256 in the metrics and logs, never by the key itself.
-
-The file is checked every ``POLL_S`` and re-read once a change has settled (an editor may write it in
-two steps), so a change applies within about half a second; ``SIGHUP`` re-reads it at once. A file that
-cannot be read or parsed leaves the keys in force unchanged and logs why (line numbers, never a key). A
-request holds the key it was admitted with until it finishes; the next request sees the new keys. Quota
-state is kept by name, so a key rotated under the same name keeps its bucket.
+The file's format is ``app/keys.py``; keys in ``CLAIMSIFT_API_KEYS`` are bare (no quota). The file is
+checked every ``POLL_S`` and re-read once a change has settled (an editor may write it in two steps), so
+a change applies within about half a second; ``SIGHUP`` re-reads it at once. A file that cannot be read
+or parsed leaves the keys in force unchanged and logs why (line numbers, never a key). A request holds
+the key it was admitted with until it finishes; the next request sees the new keys. Quota state is kept
+by name, so a key rotated under the same name keeps its bucket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
-import math
 import os
-import re
 import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.quota import KeyQuota, Limits
+from app.keys import ApiKeyConfigError, KeyEntry, bare_key, check_unique, read_keys_file
+from app.quota import KeyQuota
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MIN_KEY_LENGTH = 16
 POLL_S = 0.25
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_LINE_SHAPE = "KEY or NAME:KEY:RATE:BURST[:CONCURRENCY]"
 
 FileSignature = tuple[int, int, int] | None  # mtime (ns), size, inode; None when the file is missing
 
 
-class ApiKeyConfigError(ValueError):
-    """The configured keys are unusable; the message never contains a key."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyEntry:
-    name: str
-    digest: bytes
-    limits: Limits
-
-
-def digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
-
-
-def parse_keys_file(text: str, source: str) -> list[KeyEntry]:
-    """Every key of a keys file; ApiKeyConfigError names the line of the first problem."""
-    entries = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            entries.append(_parse_line(line, f"{source} line {number}"))
-    if not entries:
-        raise ApiKeyConfigError(f"{source} contains no key")
-    return entries
-
-
-def _parse_line(line: str, where: str) -> KeyEntry:
-    if ":" not in line:
-        return _bare(line, f"{where}: the key")
-    fields = [field.strip() for field in line.split(":")]
-    if len(fields) not in (4, 5):
-        raise ApiKeyConfigError(f"{where}: expected {_LINE_SHAPE}, found {len(fields)} fields")
-    name, key, rate, burst, *concurrency = fields
-    if not _NAME.fullmatch(name):
-        raise ApiKeyConfigError(f"{where}: NAME must be 1-64 letters, digits, '.', '_' or '-'")
-    _check_length(key, f"{where}: the key")
-    limits = Limits(
-        rate=_number(rate, "RATE", where),
-        burst=_number(burst, "BURST", where),
-        concurrency=_count(concurrency[0] if concurrency else "", where),
-    )
-    return KeyEntry(name, digest(key), limits)
-
-
-def _bare(key: str, where: str) -> KeyEntry:
-    _check_length(key, where)
-    hashed = digest(key)
-    return KeyEntry(f"key-{hashed.hex()[:8]}", hashed, Limits())
-
-
-def _check_length(key: str, what: str) -> None:
-    if len(key) < MIN_KEY_LENGTH:
-        raise ApiKeyConfigError(
-            f"{what} is shorter than {MIN_KEY_LENGTH} characters; "
-            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-
-
-def _number(field: str, what: str, where: str) -> float | None:
-    """A positive number, or None for an empty field; the value is not echoed (it may be part of a key)."""
-    if not field:
-        return None
-    try:
-        value = float(field)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ApiKeyConfigError(f"{where}: {what} must be a positive number or empty")
-    return value
-
-
-def _count(field: str, where: str) -> int | None:
-    if not field:
-        return None
-    if not field.isdigit() or int(field) < 1:
-        raise ApiKeyConfigError(f"{where}: CONCURRENCY must be a whole number of at least 1 or empty")
-    return int(field)
-
-
 def env_keys(settings: Settings) -> list[KeyEntry]:
     keys = [key.strip() for key in settings.api_keys.get_secret_value().split(",") if key.strip()]
-    return [_bare(key, f"API key {n} of {len(keys)}") for n, key in enumerate(keys, start=1)]
-
-
-def _check_unique(entries: list[KeyEntry]) -> None:
-    names = Counter(entry.name for entry in entries)
-    digests = Counter(entry.digest for entry in entries)
-    if repeated := sorted(name for name, seen in names.items() if seen > 1):
-        raise ApiKeyConfigError(f"key names must be unique; repeated: {', '.join(repeated)}")
-    if any(seen > 1 for seen in digests.values()):
-        raise ApiKeyConfigError("the same key is configured twice")
+    return [bare_key(key, f"API key {n} of {len(keys)}") for n, key in enumerate(keys, start=1)]
 
 
 class KeyRing:
@@ -154,7 +51,7 @@ class KeyRing:
         self._seen = self._loaded = self._signature()
         self._watcher: asyncio.Task[None] | None = None
         entries = self._env + self._read_file()
-        _check_unique(entries)
+        check_unique(entries)
         self._install(entries)
 
     @property
@@ -179,7 +76,7 @@ class KeyRing:
         before = set(self.names)
         try:
             entries = self._env + self._read_file()
-            _check_unique(entries)
+            check_unique(entries)
         except ApiKeyConfigError as exc:
             self.reloads["failed"] += 1
             log.error("keys file not reloaded (%s); the %d keys in force stay: %s", why, len(before), exc)
@@ -236,14 +133,7 @@ class KeyRing:
         self._keys = keys  # one assignment: a request sees the old set or the new one, never a mix
 
     def _read_file(self) -> list[KeyEntry]:
-        if self._path is None:
-            return []
-        source = f"CLAIMSIFT_API_KEYS_FILE {self._path}"
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ApiKeyConfigError(f"{source} cannot be read: {type(exc).__name__}") from None
-        return parse_keys_file(text, source)
+        return [] if self._path is None else read_keys_file(self._path)
 
     def _signature(self) -> FileSignature:
         if self._path is None:
