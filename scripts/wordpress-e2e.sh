@@ -123,7 +123,7 @@ define( 'WP_ENVIRONMENT_TYPE', 'local' ); // application passwords over plain ht
 define( 'AUTOMATIC_UPDATER_DISABLED', true ); define( 'WP_HTTP_BLOCK_EXTERNAL', true ); // offline
 define( 'WP_DEBUG', true ); define( 'WP_DEBUG_LOG', '$WORK/wp-debug.log' ); define( 'WP_DEBUG_DISPLAY', false );
 define( 'CLAIMSIFT_BATCH_SIZE', 3 ); // several WP-Cron runs for the bulk test's posts
-define( 'CLAIMSIFT_RETRY_DELAY', 3 ); // the resume test waits this long, not a minute
+define( 'CLAIMSIFT_RETRY_DELAY', 1 ); // the resume test waits seconds for the retries, not minutes
 if ( ! defined( 'ABSPATH' ) ) { define( 'ABSPATH', __DIR__ . '/' ); }
 require_once ABSPATH . 'wp-settings.php';
 EOF
@@ -162,8 +162,14 @@ start_claimsift() {
   SERVICE_PORT=$(free_port)
   SERVICE_URL=http://127.0.0.1:$SERVICE_PORT
   SERVICE_KEY=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  # The console script, as users start it; the module entry point where the installed script is stale
+  # (an editable install made before the CLI moved to app/commands, run with `python -m app`).
   local serve=(claimsift serve)
-  command -v claimsift >/dev/null || serve=("$PYTHON" -m app.cli serve)
+  if ! claimsift serve --help >/dev/null 2>&1; then
+    serve=("$PYTHON" -m app serve)
+    [ -f app/__main__.py ] || serve=("$PYTHON" -m app.cli serve)
+  fi
+  log "starting ${serve[*]}"
   CLAIMSIFT_API_KEYS=$SERVICE_KEY CLAIMSIFT_LOG_LEVEL=warning \
     "${serve[@]}" --host 127.0.0.1 --port "$SERVICE_PORT" >"$WORK/claimsift.log" 2>&1 &
   CLAIMSIFT_PID=$!
@@ -174,7 +180,7 @@ start_mariadb() {
     --skip-test-db >"$WORK/db-install.log" 2>&1
   mariadbd --no-defaults --datadir="$WORK/db" --socket="$WORK/db.sock" --port="$DB_PORT" \
     --bind-address=127.0.0.1 --user=root --pid-file="$WORK/db.pid" --log-error="$WORK/db.err" \
-    --skip-log-bin --innodb-buffer-pool-size=64M >/dev/null 2>&1 &
+    --skip-log-bin --innodb-buffer-pool-size=64M --innodb-log-file-size=16M >/dev/null 2>&1 &
   MARIADB_PID=$!
   wait_for 60 "$MARIADB_PID" MariaDB mariadb-admin --no-defaults --socket="$WORK/db.sock" -uroot ping
   mariadb --no-defaults --socket="$WORK/db.sock" -uroot -e "CREATE DATABASE wp;

@@ -17,7 +17,7 @@ from wordpress_site import (
     SIDEBAR,
     Site,
     check_claims,
-    create_post,
+    create_posts,
     free_port,
     open_editor,
     open_sidebar,
@@ -83,7 +83,8 @@ def posts(site: Site) -> dict[str, int]:
     """The posts above, published by the administrator; title -> post ID. The administrator's posts list
     shows up to 200 rows (screen option), so a sort is seen whole."""
     site.php("update_user_meta( 1, 'edit_post_per_page', 200 );")
-    return {title: create_post(site, title, content) for title, content in POSTS.items()}
+    ids = create_posts(site, [{"title": title, "content": content} for title, content in POSTS.items()])
+    return dict(zip(POSTS, ids, strict=True))
 
 
 def states(site: Site, ids: list[int]) -> dict[int, dict[str, Any]]:
