@@ -123,7 +123,9 @@ define( 'WP_ENVIRONMENT_TYPE', 'local' ); // application passwords over plain ht
 define( 'AUTOMATIC_UPDATER_DISABLED', true ); define( 'WP_HTTP_BLOCK_EXTERNAL', true ); // offline
 define( 'WP_DEBUG', true ); define( 'WP_DEBUG_LOG', '$WORK/wp-debug.log' ); define( 'WP_DEBUG_DISPLAY', false );
 define( 'CLAIMSIFT_BATCH_SIZE', 3 ); // several WP-Cron runs for the bulk test's posts
-define( 'CLAIMSIFT_RETRY_DELAY', 1 ); // the resume test waits seconds for the retries, not minutes
+// The resume test waits seconds for the retries, not minutes: every PHP request may start WP-Cron, so
+// failures come quickly there.
+define( 'CLAIMSIFT_RETRY_DELAY', 1 ); define( 'CLAIMSIFT_RETRY_MAX_DELAY', 4 );
 if ( ! defined( 'ABSPATH' ) ) { define( 'ABSPATH', __DIR__ . '/' ); }
 require_once ABSPATH . 'wp-settings.php';
 EOF

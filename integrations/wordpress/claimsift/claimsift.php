@@ -24,9 +24,13 @@ define( 'CLAIMSIFT_MAX_BLOCKS', 500 );
 if ( ! defined( 'CLAIMSIFT_BATCH_SIZE' ) ) {
 	define( 'CLAIMSIFT_BATCH_SIZE', 5 );
 }
-// Seconds before the queue is retried after the service failed; doubles per failure, at most an hour.
+// Seconds before the queue is retried after the service failed; doubles per consecutive failure, up to
+// CLAIMSIFT_RETRY_MAX_DELAY. Both overridable in wp-config.php.
 if ( ! defined( 'CLAIMSIFT_RETRY_DELAY' ) ) {
 	define( 'CLAIMSIFT_RETRY_DELAY', 60 );
+}
+if ( ! defined( 'CLAIMSIFT_RETRY_MAX_DELAY' ) ) {
+	define( 'CLAIMSIFT_RETRY_MAX_DELAY', 3600 );
 }
 
 require_once __DIR__ . '/includes/settings.php';

@@ -8,7 +8,7 @@
  * the next run starts where it stopped. One run at a time: a MariaDB/MySQL named lock, which the server
  * releases by itself when the connection of a dead run closes. When the service fails (down, busy,
  * refusing the key) the run stops, the posts stay queued, and the queue is retried after
- * CLAIMSIFT_RETRY_DELAY seconds, doubling per consecutive failure up to an hour.
+ * CLAIMSIFT_RETRY_DELAY seconds, doubling per consecutive failure up to CLAIMSIFT_RETRY_MAX_DELAY.
  *
  * @package Claimsift
  */
@@ -122,7 +122,7 @@ function claimsift_run_batch() {
 	}
 	$status = claimsift_record_run( $run, $error );
 	if ( null !== $error ) {
-		claimsift_schedule_queue( $status['next_retry'] - time() );
+		claimsift_schedule_queue( $status['retry_delay'] );
 	} elseif ( claimsift_queue_length() > 0 ) {
 		claimsift_schedule_queue( 0 );
 	}
@@ -176,18 +176,20 @@ function claimsift_give_up( WP_Post $post, $message ) {
 }
 
 /**
- * The queue's state: consecutive failures, the last error, when it is retried, the last runs.
+ * The queue's state: consecutive failures, the last error, the wait before the retry and when it is due,
+ * the last runs.
  *
- * @return array{failures: int, last_error: string, next_retry: int, runs: array, waiting: int}
+ * @return array{failures: int, last_error: string, retry_delay: int, next_retry: int, runs: array, waiting: int}
  */
 function claimsift_queue_status() {
 	$stored = get_option( CLAIMSIFT_QUEUE_STATUS, array() );
 	$status = array_merge(
 		array(
-			'failures'   => 0,
-			'last_error' => '',
-			'next_retry' => 0,
-			'runs'       => array(),
+			'failures'    => 0,
+			'last_error'  => '',
+			'retry_delay' => 0,
+			'next_retry'  => 0,
+			'runs'        => array(),
 		),
 		is_array( $stored ) ? $stored : array()
 	);
@@ -207,14 +209,15 @@ function claimsift_record_run( array $run, $error ) {
 	unset( $status['waiting'] );
 	$status['runs'] = array_slice( array_merge( $status['runs'], array( $run ) ), -CLAIMSIFT_RUNS_KEPT );
 	if ( null === $error ) {
-		$status['failures']   = 0;
-		$status['last_error'] = '';
-		$status['next_retry'] = 0;
+		$status['failures']    = 0;
+		$status['last_error']  = '';
+		$status['retry_delay'] = 0;
+		$status['next_retry']  = 0;
 	} else {
 		++$status['failures'];
-		$delay                = min( HOUR_IN_SECONDS, CLAIMSIFT_RETRY_DELAY * ( 2 ** min( 10, $status['failures'] - 1 ) ) );
-		$status['last_error'] = $error->get_error_message();
-		$status['next_retry'] = time() + (int) $delay;
+		$status['last_error']  = $error->get_error_message();
+		$status['retry_delay'] = (int) min( CLAIMSIFT_RETRY_MAX_DELAY, CLAIMSIFT_RETRY_DELAY * ( 2 ** min( 16, $status['failures'] - 1 ) ) );
+		$status['next_retry']  = time() + $status['retry_delay'];
 	}
 	update_option( CLAIMSIFT_QUEUE_STATUS, $status, false );
 	return $status;
