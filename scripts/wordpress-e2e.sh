@@ -164,13 +164,10 @@ start_claimsift() {
   SERVICE_PORT=$(free_port)
   SERVICE_URL=http://127.0.0.1:$SERVICE_PORT
   SERVICE_KEY=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-  # The console script, as users start it; the module entry point where the installed script is stale
-  # (an editable install made before the CLI moved to app/commands, run with `python -m app`).
+  # The console script, as users start it; `python -m app` (this checkout's code) where the installed
+  # script does not run, e.g. an editable install made before the CLI moved to app/commands.
   local serve=(claimsift serve)
-  if ! claimsift serve --help >/dev/null 2>&1; then
-    serve=("$PYTHON" -m app serve)
-    [ -f app/__main__.py ] || serve=("$PYTHON" -m app.cli serve)
-  fi
+  claimsift serve --help >/dev/null 2>&1 || serve=("$PYTHON" -m app serve)
   log "starting ${serve[*]}"
   CLAIMSIFT_API_KEYS=$SERVICE_KEY CLAIMSIFT_LOG_LEVEL=warning \
     "${serve[@]}" --host 127.0.0.1 --port "$SERVICE_PORT" >"$WORK/claimsift.log" 2>&1 &
