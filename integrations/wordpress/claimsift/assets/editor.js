@@ -1,7 +1,8 @@
 /**
  * Claimsift for the block editor: a sidebar with a "Check claims" button that sends the post's text
  * blocks to this site's /wp-json/claimsift/v1/analyze route (which adds the API key server-side) and
- * highlights every sentence in its block, by label, with the editor's annotations API.
+ * highlights every sentence in its block, by label, with the editor's annotations API. Until then it shows
+ * the result a background check stored with the post (GET /wp-json/claimsift/v1/posts/<id>), if any.
  *
  * No build step: plain ES2017 over the wp.* globals WordPress loads. The pure helpers at the top take no
  * wp.* object, so tests run them under Node (module.exports at the end).
