@@ -19,8 +19,9 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.errors import error_body
 from app.api.keyring import KeyMetrics, KeyRing
-from app.errors import ClaimsiftError, QuotaExceeded, Unauthorized, error_body
+from app.errors import ClaimsiftError, QuotaExceeded, Unauthorized
 from app.keys import ApiKeyConfigError, digest
 from app.quota import KeyQuota, serving
 from app.settings import Settings
