@@ -101,7 +101,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**os.environ, "CLAIMSIFT_API_KEYS_FILE": str(keys), "CLAIMSIFT_LOG_FORMAT": "text"}
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
+        command = [sys.executable, "-m", "app", "serve", "--port", str(self.port)]
         with log.open("wb") as sink:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=sink)
 
