@@ -140,9 +140,7 @@ def fair_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = free_port()
     env = {**os.environ, "CLAIMSIFT_API_KEYS_FILE": str(keys), "CLAIMSIFT_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=REPO, env=env
-    )
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=REPO, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process)
