@@ -71,10 +71,16 @@ class _Open:
 def find_quotes(text: str, units: Sequence[tuple[int, int]]) -> list[Quote]:
     """Every quotation in ``text``, in document order, each inside one unit (paragraph or line)."""
     quotes: list[Quote] = []
-    for index, (start, end) in enumerate(units):
-        following = units[index + 1][0] if index + 1 < len(units) else None
+    for start, end in units:
+        following = _next_word(text, end)  # the next paragraph's first character, past blank lines
         quotes.extend(_unit_quotes(text, start, end, following))
     return quotes
+
+
+def _next_word(text: str, position: int) -> int | None:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position if position < len(text) else None
 
 
 def _unit_quotes(text: str, start: int, end: int, following: int | None) -> Iterator[Quote]:
@@ -186,15 +192,14 @@ _INTRO_LINE = re.compile(
 def introduced_blocks(text: str, units: Sequence[tuple[int, int]], quotes: Sequence[Quote]) -> list[Quote]:
     """Paragraphs without quotation marks that a line ending in `X said:` introduces: one paragraph each."""
     marked = {unit for unit, (start, end) in enumerate(units) for q in quotes if start <= q.start < end}
+    filled = [index for index, (start, end) in enumerate(units) if text[start:end].strip()]
     blocks = []
-    for index in range(len(units) - 1):
+    for index, following in zip(filled, filled[1:], strict=False):
         start, end = units[index]
-        following = units[index + 1]
-        if index + 1 in marked or not _INTRO_LINE.search(text[start:end].rstrip()):
+        if following in marked or not _INTRO_LINE.search(text[start:end].rstrip()):
             continue
-        block_start, block_end = _strip(text, *following)
-        if block_start < block_end:
-            blocks.append(Quote(block_start, block_end, closed=True, block=True))
+        block_start, block_end = _strip(text, *units[following])
+        blocks.append(Quote(block_start, block_end, closed=True, block=True))
     return blocks
 
 

@@ -318,7 +318,7 @@ def _role(
         return "body"
     if not alone:
         return "body"
-    if line_role == "body" and quoted == "full" and _repeated_elsewhere(span, source):
+    if line_role in ("body", "headline") and quoted == "full" and _repeated_elsewhere(span, source):
         return "quote"  # a pull quote repeats words of the body
     return line_role
 
