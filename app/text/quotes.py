@@ -18,6 +18,7 @@ Bounds, so that a stray or unbalanced mark never makes the rest of an article a 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -194,7 +195,7 @@ def introduced_blocks(text: str, units: Sequence[tuple[int, int]], quotes: Seque
     marked = {unit for unit, (start, end) in enumerate(units) for q in quotes if start <= q.start < end}
     filled = [index for index, (start, end) in enumerate(units) if text[start:end].strip()]
     blocks = []
-    for index, following in zip(filled, filled[1:], strict=False):
+    for index, following in itertools.pairwise(filled):
         start, end = units[index]
         if following in marked or not _INTRO_LINE.search(text[start:end].rstrip()):
             continue

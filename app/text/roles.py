@@ -413,4 +413,4 @@ def _unit_index(spans: Sequence[Span], units: Sequence[tuple[int, int]]) -> list
 
 def _repeated_elsewhere(span: Span, source: str) -> bool:
     words = span.text.strip('"“”‘’«»„ ')
-    return len(words) >= 20 and source.count(words) > 1
+    return len(words) >= 20 and source.lower().count(words.lower()) > 1

@@ -38,7 +38,10 @@ _LEAD_IN = re.compile(
     rf"\b[Aa]ccording to {_name('n3')})\s*[:,]?\s*$"
 )
 # Text after a closing mark: `,” said Eliot Kang.` or `,” Kang said.`
-_TRAILER = re.compile(rf"^[\s,]*(?:{_VERB}\s+(?:[a-z][\w’'-]*\s+){{0,3}}{_name('n1')}|{_name('n2')}{_APPOSITIVE}\s+{_VERB})\b")
+_LOWERCASE_TITLE = r"(?:[a-z][\w’'-]*\s+){0,3}"  # `said union president Ray Curry`
+_TRAILER = re.compile(
+    rf"^[\s,]*(?:{_VERB}\s+{_LOWERCASE_TITLE}{_name('n1')}|{_name('n2')}{_APPOSITIVE}\s+{_VERB})\b"
+)
 # Capitalised only because they open a sentence or a clause: never the start of a name.
 _LEADING_NOISE = re.compile(
     r"^(?:(?:Today|Yesterday|Tonight|On|In|At|But|And|Then|Later|Also|Meanwhile|However|Earlier|There|"

@@ -8,8 +8,8 @@ import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.api.test_blocks import js_slice
-from tests.api.test_errors import assert_error
 from tests.api.test_context import EXAMPLE_FURNITURE
+from tests.api.test_errors import assert_error
 from tests.conftest import shared_file
 
 ARTICLE = """<!doctype html><html><head><title>Bridge</title>
