@@ -7,10 +7,12 @@ numbers printed for a local model and for a deployed service are computed the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +20,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.classify.backend import DEFAULT_LABELS
-from app.schemas import ClassifyRequest, ClassifyResponse
+from app.schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    ExtractRequest,
+    ExtractResponse,
+    ModelInfo,
+)
 from app.settings import Settings
 
 THREE_CLASS = tuple(DEFAULT_LABELS.names)
@@ -58,6 +66,10 @@ class Report:
     per_class: dict[str, ClassMetrics]
     confusion: list[list[int]]  # rows: gold label, columns: predicted label, in ``labels`` order
     ece: float
+    context: bool = True  # the request option `context` the service was asked with
+    unlabelled: int = 0  # gold rows the service gave no label (skipped as furniture, or not found)
+    label_sources: dict[str, int] = field(default_factory=dict)  # `model` / `quotation` row counts
+    breakdown: dict[str, dict[str, float]] = field(default_factory=dict)  # accuracy by role, by source
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -100,22 +112,42 @@ def _parse_line(path: Path, number: int, line: str) -> Example:
 class Classifier(Protocol):
     async def classify(self, request: ClassifyRequest) -> ClassifyResponse: ...
 
+    async def extract(self, request: ExtractRequest) -> ExtractResponse: ...
+
 
 def score(
     examples: Sequence[Example],
     space: Sequence[str],
     responses: Sequence[ClassifyResponse],
     file: str,
+    context: bool = True,
 ) -> Report:
     """Metrics from the gold rows and the service's answers (same order)."""
     results = [result for response in responses for result in response.results]
-    service_labels = responses[0].labels
-    if set(service_labels) != set(THREE_CLASS):
-        raise EvalError(f"the service labels with {service_labels}, not {list(THREE_CLASS)}")
+    check_labels(responses[0].labels)
     gold = np.array([space.index(example.label) for example in examples])
     probabilities = np.array([[result.scores[name] for name in THREE_CLASS] for result in results])
-    card = responses[0].model
-    return metrics(gold, probabilities, space, file, f"{card.name} ({card.backend} {card.version})")
+    decided = np.array([_decided(result.label, result.label_source) for result in results])
+    report = metrics(gold, probabilities, space, file, model_name(responses[0].model), decided)
+    sources = Counter(result.label_source for result in results)
+    return replace(report, context=context, label_sources=dict(sorted(sources.items())))
+
+
+def _decided(label: str, source: str) -> int:
+    return THREE_CLASS.index(label) if source != "model" else FROM_SCORES
+
+
+def check_labels(service_labels: Sequence[str]) -> None:
+    if set(service_labels) != set(THREE_CLASS):
+        raise EvalError(f"the service labels with {list(service_labels)}, not {list(THREE_CLASS)}")
+
+
+def model_name(card: ModelInfo) -> str:
+    return f"{card.name} ({card.backend} {card.version})"
+
+
+NO_LABEL = -1  # the service gave the row no label (skipped as furniture, or not found)
+FROM_SCORES = -2  # the row's label is its top score (folded for a fact/opinion file)
 
 
 def metrics(
@@ -124,19 +156,33 @@ def metrics(
     space: Sequence[str],
     file: str,
     model: str,
+    decided: NDArray[np.int64] | None = None,
 ) -> Report:
-    """The report for gold label indices into ``space`` and three-class probabilities (rows)."""
+    """The report for gold label indices into ``space`` and three-class probabilities (rows).
+
+    ``decided``, per row: the three-class label index a rule gave it instead of the top score (a quoted
+    sentence is a fact), ``NO_LABEL`` (a miss for accuracy and recall, outside the confusion matrix and
+    the calibration), or ``FROM_SCORES`` (the default: the top score).
+    """
+    if decided is None:
+        decided = np.full(len(gold), FROM_SCORES)
+    to_space = np.arange(len(THREE_CLASS))
     if tuple(space) == TWO_CLASS:
         # Sum the scores of the labels folded together, so prediction and confidence stay consistent.
         fold = np.array(
             [[float(TO_TWO_CLASS[name] == target) for target in TWO_CLASS] for name in THREE_CLASS]
         )
         probabilities = probabilities @ fold
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
+        to_space = np.array([TWO_CLASS.index(TO_TWO_CLASS[name]) for name in THREE_CLASS])
+    by_rule = to_space[np.maximum(decided, 0)]
+    predicted = np.where(
+        decided >= 0, by_rule, np.where(decided == NO_LABEL, NO_LABEL, probabilities.argmax(axis=1))
+    )
+    labelled = predicted >= 0
+    confidence = probabilities[np.arange(len(gold))[labelled], predicted[labelled]]
     confusion = np.zeros((len(space), len(space)), dtype=np.int64)
-    np.add.at(confusion, (gold, predicted), 1)
-    per_class = _per_class(confusion, space)
+    np.add.at(confusion, (gold[labelled], predicted[labelled]), 1)
+    per_class = _per_class(confusion, space, np.bincount(gold, minlength=len(space)))
     return Report(
         file=file,
         model=model,
@@ -146,15 +192,18 @@ def metrics(
         macro_f1=round(float(np.mean([m.f1 for m in per_class.values()])), 4),
         per_class=per_class,
         confusion=confusion.tolist(),
-        ece=round(expected_calibration_error(confidence, predicted == gold), 4),
+        ece=round(expected_calibration_error(confidence, predicted[labelled] == gold[labelled]), 4),
+        unlabelled=int((~labelled).sum()),
     )
 
 
-def _per_class(confusion: NDArray[np.int64], space: Sequence[str]) -> dict[str, ClassMetrics]:
+def _per_class(
+    confusion: NDArray[np.int64], space: Sequence[str], support: NDArray[np.int64]
+) -> dict[str, ClassMetrics]:
     metrics = {}
     for i, name in enumerate(space):
         true_positive = float(confusion[i, i])
-        predicted, actual = float(confusion[:, i].sum()), float(confusion[i, :].sum())
+        predicted, actual = float(confusion[:, i].sum()), float(support[i])
         precision = true_positive / predicted if predicted else 0.0
         recall = true_positive / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -177,18 +226,20 @@ def expected_calibration_error(
     return total
 
 
-def chunks(examples: Sequence[Example]) -> Iterator[ClassifyRequest]:
+def chunks(examples: Sequence[Example], context: bool = True) -> Iterator[ClassifyRequest]:
     for start in range(0, len(examples), CHUNK):
-        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]])
+        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]], context=context)
 
 
-async def classify_all(classifier: Classifier, examples: Sequence[Example]) -> list[ClassifyResponse]:
+async def classify_all(
+    classifier: Classifier, examples: Sequence[Example], context: bool = True
+) -> list[ClassifyResponse]:
     from tqdm import tqdm
 
     responses = []
     # The bar goes to stderr so `--json` output on stdout stays machine-readable.
     with tqdm(total=len(examples), unit="sent", file=sys.stderr, disable=len(examples) <= CHUNK) as bar:
-        for request in chunks(examples):
+        for request in chunks(examples, context):
             responses.append(await classifier.classify(request))
             bar.update(len(request.sentences))
     return responses
@@ -214,19 +265,43 @@ class HttpClassifier:
             raise EvalError(f"{self._url}/v1/classify answered {response.status_code}: {response.text[:300]}")
         return ClassifyResponse.model_validate(response.json())
 
+    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+        import httpx
+
+        try:
+            response = await self._client.post("/v1/extract", json=request.model_dump(exclude_none=True))
+        except httpx.HTTPError as exc:
+            raise EvalError(f"cannot reach {self._url}: {exc}") from exc
+        if response.status_code != 200:
+            raise EvalError(f"{self._url}/v1/extract answered {response.status_code}: {response.text[:300]}")
+        return ExtractResponse.model_validate(response.json())
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
 
-async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Report:
-    examples, space = read_examples(path)
+async def evaluate_file(path: Path, url: str | None, settings: Settings, context: bool = True) -> Report:
+    from app.classify import article_eval
+
+    articles = article_eval.read_articles(path) if article_eval.is_article_file(path) else None
+    examples, space = ([], THREE_CLASS) if articles is not None else read_examples(path)
+    async with _service(url, settings) as service:
+        if articles is not None:
+            return await article_eval.evaluate(service, articles, str(path), context)
+        responses = await classify_all(service, examples, context)
+    return score(examples, space, responses, str(path), context)
+
+
+@contextlib.asynccontextmanager
+async def _service(url: str | None, settings: Settings) -> AsyncIterator[Classifier]:
+    """The service to score against: a running one over HTTP, or the model loaded in this process."""
     if url is not None:
         client = HttpClassifier(url)
         try:
-            responses = await classify_all(client, examples)
+            yield client
         finally:
             await client.aclose()
-        return score(examples, space, responses, str(path))
+        return
     from app.runtime import Runtime
 
     runtime = Runtime(settings)
@@ -234,10 +309,9 @@ async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Repo
     try:
         if runtime.service is None:
             raise EvalError(f"the model failed to load: {runtime.load_error}")
-        responses = await classify_all(runtime.service, examples)
+        yield runtime.service
     finally:
         runtime.close()
-    return score(examples, space, responses, str(path))
 
 
 def format_report(report: Report) -> str:
@@ -249,6 +323,13 @@ def format_report(report: Report) -> str:
         f"accuracy  {report.accuracy:.4f}",
         f"macro-F1  {report.macro_f1:.4f}",
         f"ECE       {report.ece:.4f}",
+        f"context   {'on' if report.context else 'off'}"
+        + "".join(f"  {source}: {count}" for source, count in report.label_sources.items()),
+        *(
+            [f"unlabelled {report.unlabelled} (gold sentences the service skipped or did not find)"]
+            if report.unlabelled
+            else []
+        ),
         "",
         f"{'label':<{width}} precision  recall      F1  support",
     ]
@@ -261,12 +342,16 @@ def format_report(report: Report) -> str:
     ]
     for name, row in zip(report.labels, report.confusion, strict=True):
         lines.append(f"{name:<{width}}" + "".join(f"{count:>14}" for count in row))
+    if report.breakdown:
+        lines += ["", "accuracy by group                n  accuracy"]
+        for group, values in report.breakdown.items():
+            lines.append(f"  {group:<28} {int(values['n']):>4}  {values['accuracy']:.4f}")
     return "\n".join(lines)
 
 
-def run(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
+def run(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool = True) -> int:
     try:
-        report = asyncio.run(evaluate_file(path, url, settings))
+        report = asyncio.run(evaluate_file(path, url, settings, context))
     except EvalError as exc:
         print(f"claimsift eval: {exc}", file=sys.stderr)
         return 2
