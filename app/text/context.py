@@ -1,8 +1,10 @@
 """Each sentence in its context: its role on the page, how much of it is quoted, and who is speaking.
 
 A sentence is quoted `full` when every letter and digit of it lies inside a quotation that is closed,
-continued into the next paragraph, or a paragraph introduced by `X said:`; `partial` when some do (an
-unclosed quotation counts only here, and only in the sentence it opens in); else `none`. The speaker of a
+continued into the next paragraph, or a paragraph introduced by `X said:`, and it starts as a sentence
+does (a quotation that starts in lowercase is a phrase lifted into the writer's own sentence, as in
+`"notice is the hallmark of fairness."` cut from a longer one); `partial` when some do (an unclosed
+quotation counts only here, and only in the sentence it opens in); else `none`. The speaker of a
 quotation is named right before it (`Kerry said: “…`), right after it (`…,” said Kerry.`), on the
 `X said:` line before its paragraph, or inherited from the quotation just before it when that one ends in
 the same or the previous sentence (`“A,” said Kerry. “B.”`) or continues into it.
@@ -152,7 +154,7 @@ def _quoted(source: str, span: Span, runs: Sequence[_Run]) -> tuple[QuoteLevel, 
         any_cover += inside
         trusted_cover += inside if run.trusted else 0
         speaker = speaker or run.speaker
-    if trusted_cover >= len(words):
+    if trusted_cover >= len(words) and not source[words[0]].islower():
         return "full", speaker
     if any_cover:
         return "partial", speaker

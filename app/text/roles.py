@@ -253,6 +253,7 @@ _LONE_DATE = re.compile(
     rf"(?:[\s,|at-]*\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}})?)?\W*$",
     re.IGNORECASE,
 )
+_LONE_TIME = re.compile(r"^\d{1,2}[:.]\d{2}\s*[AaPp]\.?\s?[Mm]\.?(?:\s+[A-Z]{2,4})?$")  # 4:11 P.M. EDT
 _CREDIT = re.compile(
     r"\bphoto(?:graph)?s?\s+(?:by|courtesy)\b|\b(?:photo|image|picture|illustration)s?(?:\s+credit)?\s*:|"
     r"^FILE\s*[-–—]",
@@ -379,7 +380,7 @@ def _line_role(
 
 
 def _is_furniture(line: _Line, after_navigation: bool) -> bool:
-    if _LONE_DATE.match(line.text) or _LIST_LABEL.match(line.text):
+    if _LONE_DATE.match(line.text) or _LONE_TIME.match(line.text) or _LIST_LABEL.match(line.text):
         return True
     if line.text.lower().rstrip(":") in _NAVIGATION_HEADS:
         return True

@@ -124,8 +124,9 @@ def test_an_unclosed_mark_quotes_part_of_one_sentence_only() -> None:
     assert levels(text) == ["partial", "none", "none", "none"]
 
 
-def test_scare_quotes_are_partial() -> None:
+def test_scare_quotes_and_lifted_phrases_are_partial() -> None:
     assert levels("The so-called “reform” failed. Prices rose.") == ["partial", "none"]
+    assert levels('"notice is the hallmark of fairness."') == ["partial"]  # a phrase cut from a sentence
 
 
 # --- stray marks stay bounded ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def test_plain_text_layout() -> None:
         "What happens next\n\n"
         "Repairs start in June.\n\n"
         "February 28, 2019\n\n"
+        "4:11 P.M. EDT\n\n"
         "12 Comments\n\n"
         "Tags: bridges, council\n\n"
         "Read more\n\n"
@@ -50,6 +51,7 @@ def test_plain_text_layout() -> None:
         ("What happens next", "headline"),
         ("Repairs start in June.", "body"),
         ("February 28, 2019", "furniture"),
+        ("4:11 P.M. EDT", "furniture"),
         ("12 Comments", "furniture"),
         ("Tags: bridges, council", "furniture"),
         ("Read more", "furniture"),
