@@ -112,7 +112,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`claimsift ARGS` as a real process from the repo root, with ``env`` added to this environment."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "app", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -134,7 +134,7 @@ def live_server() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": "warning"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         env=env,
     )

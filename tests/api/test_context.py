@@ -137,3 +137,21 @@ async def test_blocks_return_their_own_furniture(client: httpx.AsyncClient) -> N
     assert [s["text"] for s in result["a"]["skipped"]] == ["Share and Like this post"]
     assert [s["text"] for s in result["b"]["skipped"]] == ["Related Posts"]
     assert result["b"]["sentences"] == [] and sum(body["counts"].values()) == 1
+
+
+async def test_wordpress_highlights_skip_furniture(client: httpx.AsyncClient) -> None:
+    from tests.test_wordpress_js import run_helper
+
+    blocks = [
+        {"name": "core/paragraph", "clientId": "p", "attributes": {"content": "The council voted 7-2."}},
+        {
+            "name": "core/paragraph",
+            "clientId": "share",
+            "attributes": {"content": "Share and Like this post"},
+        },
+    ]
+    body = run_helper({"blocks": blocks})
+    result = (await client.post("/v1/extract", json=body)).json()
+    assert [s["text"] for s in result["blocks"][1]["skipped"]] == ["Share and Like this post"]
+    annotations = run_helper({"blocks": blocks, "result": result})
+    assert [a["blockClientId"] for a in annotations] == ["p"]
