@@ -120,6 +120,7 @@ async def test_keyboard_focus_on_a_sentence_reveals_its_scores(page: Page, live_
     await submit(page, text)
     assert await page.is_hidden("#tip")
 
+    await page.mouse.move(0, 0)  # out of the way: scrolling to a focused sentence must not hover another
     await page.focus("#sample")
     await page.keyboard.press("Tab")  # the next stop after the form's last button is the first sentence
     await page.keyboard.press("Tab")  # and then the second
@@ -165,10 +166,9 @@ async def test_quoted_speech_is_marked_and_furniture_greyed_but_not_counted(
     assert await page.eval_on_selector(
         "#document .furniture", "n => getComputedStyle(n).color"
     ) != await page.eval_on_selector("#document .sentence .text", "n => getComputedStyle(n).color")
-    total = sum(
-        int(await page.text_content(f'#legend [data-count-for="{label}"]') or 0)
-        for label in expected["labels"]
-    )
+    total = 0
+    for label in expected["labels"]:
+        total += int(await page.text_content(f'#legend [data-count-for="{label}"]') or 0)
     assert total == len(expected["sentences"]) == 4
     await page.focus("#document .sentence.quoted")
     assert "Quoted speech" in (await page.text_content("#tip") or "")
