@@ -155,3 +155,24 @@ async def test_wordpress_highlights_skip_furniture(client: httpx.AsyncClient) ->
     assert [s["text"] for s in result["blocks"][1]["skipped"]] == ["Share and Like this post"]
     annotations = run_helper({"blocks": blocks, "result": result})
     assert [a["blockClientId"] for a in annotations] == ["p"]
+
+
+async def test_classify_command_output_carries_the_context(client: httpx.AsyncClient) -> None:
+    import io
+    import json
+
+    from app.commands.classify import Outcome, Record, write_jsonl, write_table
+    from app.schemas import ExtractResponse
+
+    text = f"Bridge Closes\n\n{CHAIR}\n\nShare and Like this post"
+    result = ExtractResponse.model_validate(await extract(client, text=text))
+    outcome = Outcome(Record("a", "a.txt", text), result=result)
+    table, lines = io.StringIO(), io.StringIO()
+    write_table(outcome, table)
+    write_jsonl(outcome, lines)
+    rows = table.getvalue().splitlines()
+    assert rows[0].endswith("(1 furniture skipped)")
+    assert "[headline] Bridge Closes" in rows[1]
+    assert [row.split()[2][-1] for row in rows[3:5]] == ['"', '"']  # labelled fact as quoted speech
+    sentence = json.loads(lines.getvalue())["result"]["sentences"][2]
+    assert (sentence["role"], sentence["quoted"], sentence["label_source"]) == ("body", "full", "quotation")
