@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from app.batching import Batcher
+from app.batching import Batcher, StageTimes
 from app.cache import CacheScope, SentenceCache
 from app.errors import InvalidInput, PayloadTooLarge
 from app.model.types import Backend, Label, LabelSet, Prediction
@@ -79,13 +79,14 @@ class ClaimService:
         ]
         return LabelsResponse(model=self.model, labels=specs)
 
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+    async def extract(self, request: ExtractRequest, times: StageTimes | None = None) -> ExtractResponse:
+        """``times`` (when given) gains where the inference side spent this request's time."""
         started = time.perf_counter()
         label_set = self._label_set(request)
         documents = await asyncio.to_thread(self._read_documents, request)
         spans = [span for document in documents for span in document.spans]
         self._check_sentence_count(len(spans))
-        predictions, cached = await self._predict([span.text for span in spans], label_set, request)
+        predictions, cached = await self._predict([span.text for span in spans], label_set, request, times)
         scored = iter(self._shape(predictions, cached, label_set, request))
         per_document = [self._sentences(document, scored) for document in documents]
         blocks = None
@@ -153,10 +154,10 @@ class ClaimService:
             for i, span in enumerate(document.spans)
         ]
 
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
+    async def classify(self, request: ClassifyRequest, times: StageTimes | None = None) -> ClassifyResponse:
         self._check_sentence_count(len(request.sentences))
         label_set = self._label_set(request)
-        predictions, cached = await self._predict(request.sentences, label_set, request)
+        predictions, cached = await self._predict(request.sentences, label_set, request, times)
         results = [
             ClassifyResult(text=text, **scored.model_dump())
             for text, scored in zip(
@@ -172,13 +173,13 @@ class ClaimService:
         )
 
     async def _predict(
-        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions
+        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions, times: StageTimes | None
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
         scope = CacheScope(self.model.version, label_set.key, options.multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
-        fresh = await self._batcher.submit(misses, label_set, options.multi_label)
+        fresh = await self._batcher.submit(misses, label_set, options.multi_label, times)
         self.cache.put_many(scope, misses, fresh)
         by_text = dict(zip(misses, fresh, strict=True))
         predictions = [

@@ -7,6 +7,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 
 from app.errors import NotReady
+from app.obs.metrics import Metrics
 from app.service import ClaimService
 
 
@@ -31,5 +32,11 @@ def get_service(engine: Annotated[Readiness, Depends(get_engine)]) -> ClaimServi
     return engine.service
 
 
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 EngineDep = Annotated[Readiness, Depends(get_engine)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ServiceDep = Annotated[ClaimService, Depends(get_service)]
