@@ -26,8 +26,9 @@ from app.schemas import (
     SentenceResult,
 )
 from app.settings import Settings
-from app.text.html import HtmlTooComplex, html_to_text
+from app.text.html import html_to_text
 from app.text.offsets import utf16_offsets
+from app.text.parse_cost import HtmlTooComplex
 from app.text.segment import Span, split_sentences
 
 

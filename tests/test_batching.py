@@ -14,9 +14,7 @@ import pytest
 
 from app.batching import Batcher, StageTimes
 from app.errors import InferenceFailed, Overloaded
-from app.model.loader import load_backend
 from app.model.types import Backend, Label, LabelSet, Prediction, Tokens, predict_texts
-from app.settings import Settings
 from tests.faulty import FaultyBackend
 
 SENTENCES = [
@@ -28,16 +26,6 @@ SENTENCES = [
     "We must act.",
     "The decision is a mistake that will hurt the shops along the road for years.",
 ]
-
-
-@pytest.fixture(scope="module")
-def real_backend() -> Backend:
-    return load_backend(Settings())
-
-
-@pytest.fixture
-def faulty(real_backend: Backend) -> FaultyBackend:
-    return FaultyBackend(real_backend)
 
 
 @pytest.fixture

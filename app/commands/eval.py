@@ -1,30 +1,27 @@
 """`claimsift eval`: score a labelled JSONL file against the service, in-process or over HTTP.
 
-Both paths go through ``/v1/classify``'s contract (a ClassifyRequest in, a ClassifyResponse out), so the
-numbers printed for a local model and for a deployed service are computed the same way.
+Both paths are the one client path of ``connect`` (``/v1/classify`` through the Python client, with the
+API key of CLAIMSIFT_API_KEY), so the numbers printed for a local model and for a deployed service are
+computed the same way; the JSONL reader is the one ``classify`` uses.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from app.schemas import ClassifyRequest, ClassifyResponse
+from app.client import AsyncClaimsiftClient, ClientError
+from app.commands.connect import CommandError, open_client, run_command
+from app.commands.inputs import Line, jsonl_lines
+from app.schemas import ClassifyResponse
 from app.settings import Settings
 from app.training.report import THREE_CLASS, TWO_CLASS, Report, format_report, metrics
 
 CHUNK = 64  # sentences per /v1/classify call: small enough for a smooth progress bar
-
-
-class EvalError(Exception):
-    """A file or a service that cannot be evaluated; the CLI prints it and exits non-zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,37 +35,29 @@ def read_examples(path: Path) -> tuple[list[Example], tuple[str, ...]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"cannot read {path}: {exc}") from exc
-    examples = [_parse_line(path, number, line) for number, line in enumerate(lines, 1) if line.strip()]
+        raise CommandError(f"cannot read {path}: {exc}") from exc
+    examples = [_example(line) for line in jsonl_lines(lines, str(path))]
     if not examples:
-        raise EvalError(f"{path} has no labelled rows")
+        raise CommandError(f"{path} has no labelled rows")
     found = {example.label for example in examples}
     for space in (THREE_CLASS, TWO_CLASS):
         if found <= set(space):
             return examples, space
     unknown = sorted(found - set(THREE_CLASS) - set(TWO_CLASS)) or sorted(found)
-    raise EvalError(
+    raise CommandError(
         f"{path}: unknown or mixed labels {unknown}; use {'/'.join(THREE_CLASS)} or {'/'.join(TWO_CLASS)}"
     )
 
 
-def _parse_line(path: Path, number: int, line: str) -> Example:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise EvalError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(row, dict):
-        raise EvalError(f"{path}:{number}: expected a JSON object")
-    text, label = row.get("text"), row.get("label")
-    if not isinstance(text, str) or not text.strip():
-        raise EvalError(f"{path}:{number}: missing or empty `text`")
+def _example(line: Line) -> Example:
+    if line.problem is not None:
+        raise CommandError(f"{line.where}: {line.problem}")
+    if not line.text.strip():
+        raise CommandError(f"{line.where}: missing or empty `text`")
+    label = line.fields.get("label")
     if not isinstance(label, str):
-        raise EvalError(f"{path}:{number}: missing `label`")
-    return Example(text, label)
-
-
-class Classifier(Protocol):
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse: ...
+        raise CommandError(f"{line.where}: missing `label`")
+    return Example(line.text, label)
 
 
 def score(
@@ -81,81 +70,41 @@ def score(
     results = [result for response in responses for result in response.results]
     service_labels = responses[0].labels
     if set(service_labels) != set(THREE_CLASS):
-        raise EvalError(f"the service labels with {service_labels}, not {list(THREE_CLASS)}")
+        raise CommandError(f"the service labels with {service_labels}, not {list(THREE_CLASS)}")
     gold = np.array([space.index(example.label) for example in examples])
     probabilities = np.array([[result.scores[name] for name in THREE_CLASS] for result in results])
     card = responses[0].model
     return metrics(gold, probabilities, space, file, f"{card.name} ({card.backend} {card.version})")
 
 
-def chunks(examples: Sequence[Example]) -> Iterator[ClassifyRequest]:
-    for start in range(0, len(examples), CHUNK):
-        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]])
-
-
-async def classify_all(classifier: Classifier, examples: Sequence[Example]) -> list[ClassifyResponse]:
+async def classify_all(client: AsyncClaimsiftClient, examples: Sequence[Example]) -> list[ClassifyResponse]:
     from tqdm import tqdm
 
     responses = []
     # The bar goes to stderr so `--json` output on stdout stays machine-readable.
     with tqdm(total=len(examples), unit="sent", file=sys.stderr, disable=len(examples) <= CHUNK) as bar:
-        for request in chunks(examples):
-            responses.append(await classifier.classify(request))
-            bar.update(len(request.sentences))
+        for start in range(0, len(examples), CHUNK):
+            sentences = [example.text for example in examples[start : start + CHUNK]]
+            responses.append(await client.classify(sentences))
+            bar.update(len(sentences))
     return responses
 
 
-class HttpClassifier:
-    """A running service, spoken to through ``POST /v1/classify``."""
-
-    def __init__(self, url: str, timeout_s: float = 300.0) -> None:
-        import httpx
-
-        self._client = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=timeout_s)
-        self._url = url
-
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
-        import httpx
-
-        try:
-            response = await self._client.post("/v1/classify", json=request.model_dump(exclude_none=True))
-        except httpx.HTTPError as exc:
-            raise EvalError(f"cannot reach {self._url}: {exc}") from exc
-        if response.status_code != 200:
-            raise EvalError(f"{self._url}/v1/classify answered {response.status_code}: {response.text[:300]}")
-        return ClassifyResponse.model_validate(response.json())
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
 async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Report:
-    examples, space = read_examples(path)
-    if url is not None:
-        client = HttpClassifier(url)
+    examples, space = read_examples(path)  # a bad file fails before any model loads
+    async with open_client(url, settings) as client:
         try:
             responses = await classify_all(client, examples)
-        finally:
-            await client.aclose()
-        return score(examples, space, responses, str(path))
-    from app.main import Engine
-
-    engine = Engine(settings)
-    await engine.load()
-    try:
-        if engine.service is None:
-            raise EvalError(f"the model failed to load: {engine.load_error}")
-        responses = await classify_all(engine.service, examples)
-    finally:
-        engine.close()
+        except ClientError as exc:
+            raise CommandError(f"{url or 'the in-process service'}: {exc}") from exc
     return score(examples, space, responses, str(path))
 
 
-def run(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
-    try:
-        report = asyncio.run(evaluate_file(path, url, settings))
-    except EvalError as exc:
-        print(f"claimsift eval: {exc}", file=sys.stderr)
-        return 2
+async def _evaluate(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
+    report = await evaluate_file(path, url, settings)
     print(report.to_json() if as_json else format_report(report))
     return 0
+
+
+def run(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
+    return run_command("eval", _evaluate(path, url, as_json, settings))

@@ -75,6 +75,7 @@ def test_embeddings_stay_close_to_fp32_and_truncation_is_reported(
     assert cosine.min() > 0.97, cosine
 
 
+@pytest.mark.slow
 def test_a_missing_export_is_built_once_and_atomically(tmp_path: Path) -> None:
     model_dir = default_encoder_path()
     loads: list[int] = []
