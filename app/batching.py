@@ -41,6 +41,9 @@ class StageTimes:
     tokenize_s: float = 0.0  # tokenizing the windows that held its sentences
     inference_s: float = 0.0  # the model on the batches that held its sentences
 
+    def by_stage(self) -> dict[str, float]:
+        return {"queue": self.queue_s, "tokenize": self.tokenize_s, "inference": self.inference_s}
+
 
 class BatchObserver(Protocol):
     """Told of every batch on the inference thread (the metrics implement it)."""

@@ -121,6 +121,7 @@ async def test_stage_timings_are_in_server_timing_and_in_metrics(client: httpx.A
     assert sum(stages.values()) <= fresh.json()["elapsed_ms"] + 1  # the body's total still holds them
     cached = await client.post("/v1/classify", json={"sentences": [text.split(". ")[1]]})
     assert server_timing(cached) == {"queue": 0.0, "tokenize": 0.0, "inference": 0.0}  # a cache hit
+    assert "server-timing" not in (await client.get("/healthz")).headers  # only classifying routes
     after = (await client.get("/metrics")).text
     count = 'claimsift_request_stage_seconds_count{stage="inference"}'
     assert metric_value(after, count) == metric_value(before, count) + 2
