@@ -1,4 +1,5 @@
-"""The claim service: segment → batcher → scores → labels, the uncertain flag and counts."""
+"""The claim service: documents (HTML extraction, segmentation) → cache → batcher → labels, the uncertain
+flag and counts. Below the API, above batching, cache, text and model."""
 
 from __future__ import annotations
 
