@@ -22,7 +22,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -120,6 +120,7 @@ def _extract_call(
     labels: Labels | None,
     multi_label: bool,
     threshold: float | None,
+    context: bool = True,
 ) -> _Call[ExtractResponse]:
     if (text is None) == (blocks is None):
         raise ValueError("give exactly one of text or blocks")
@@ -128,18 +129,24 @@ def _extract_call(
         body["text"] = text
     else:
         body["blocks"] = [{"id": str(block["id"]), "text": str(block["text"])} for block in blocks or ()]
-    body.update(_options(labels, multi_label, threshold))
+    body.update(_options(labels, multi_label, threshold, context))
     return _Call("POST", "/v1/extract", ExtractResponse, body)
 
 
 def _classify_call(
-    sentences: Sequence[str], labels: Labels | None, multi_label: bool, threshold: float | None
+    sentences: Sequence[str],
+    labels: Labels | None,
+    multi_label: bool,
+    threshold: float | None,
+    context: bool = True,
 ) -> _Call[ClassifyResponse]:
-    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold)}
+    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold, context)}
     return _Call("POST", "/v1/classify", ClassifyResponse, body)
 
 
-def _options(labels: Labels | None, multi_label: bool, threshold: float | None) -> dict[str, Any]:
+def _options(
+    labels: Labels | None, multi_label: bool, threshold: float | None, context: bool
+) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if labels is not None:
         options["labels"] = [
@@ -149,6 +156,8 @@ def _options(labels: Labels | None, multi_label: bool, threshold: float | None) 
         options["multi_label"] = True
     if threshold is not None:
         options["threshold"] = threshold
+    if not context:
+        options["context"] = False  # sent only when off, so older services keep accepting the request
     return options
 
 
@@ -218,6 +227,45 @@ def _unreachable(method: str, base_url: httpx.URL, path: str, exc: httpx.HTTPErr
     return ConnectionFailed(f"{method} {str(base_url).rstrip('/')}{path} failed: {reason}")
 
 
+class _ReadyWait:
+    """The one rule for waiting on ``/readyz``, shared by the blocking and the async ``wait_ready``.
+
+    Ready on a 200. A model that failed to load, a server process that exited (``alive``) or the
+    deadline end the wait with the last failure; anything else (503 while loading, connection
+    refused while the server starts) is worth another poll.
+    """
+
+    def __init__(self, base_url: httpx.URL, timeout_s: float, alive: Callable[[], bool] | None) -> None:
+        self._base_url = base_url
+        self._deadline = time.monotonic() + timeout_s
+        self._alive = alive
+
+    def ready(self, outcome: httpx.Response | httpx.TransportError) -> bool:
+        """True when ready; False when worth polling again; raises the failure when waiting must end."""
+        if isinstance(outcome, httpx.Response) and outcome.status_code == 200:
+            return True
+        if isinstance(outcome, httpx.Response):
+            failure: ClientError = _api_error(outcome)
+            if _load_failed(outcome):
+                raise failure
+        else:
+            failure = _unreachable("GET", self._base_url, "/readyz", outcome)
+        if self._alive is not None and not self._alive():
+            raise ConnectionFailed(f"the server at {self._base_url} exited before it was ready ({failure})")
+        if time.monotonic() >= self._deadline:
+            raise failure
+        return False
+
+
+def _load_failed(response: httpx.Response) -> bool:
+    """/readyz says the model failed to load: waiting longer cannot help."""
+    try:
+        reason = response.json().get("reason", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(reason, str) and reason.startswith("model failed to load")
+
+
 class ClaimsiftClient:
     """Blocking client. Use it as a context manager, or call ``close()``."""
 
@@ -244,9 +292,10 @@ class ClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     def classify(
         self,
@@ -255,28 +304,29 @@ class ClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""
         return self._send(_LABELS_CALL)
 
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` (say, the server process) turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = _api_error(response)
+                outcome: httpx.Response | httpx.TransportError = self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = _unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            time.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            time.sleep(interval_s)
 
     def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):
@@ -331,9 +381,10 @@ class AsyncClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     async def classify(
         self,
@@ -342,28 +393,29 @@ class AsyncClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return await self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return await self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     async def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""
         return await self._send(_LABELS_CALL)
 
-    async def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    async def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = await self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = _api_error(response)
+                outcome: httpx.Response | httpx.TransportError = await self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = _unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            await asyncio.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            await asyncio.sleep(interval_s)
 
     async def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):

@@ -127,6 +127,12 @@ def _count(field: str, where: str) -> int | None:
     return int(field)
 
 
+def parse_env_keys(text: str) -> list[KeyEntry]:
+    """The bare keys of ``CLAIMSIFT_API_KEYS`` (comma-separated), named by number in errors."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    return [bare_key(key, f"API key {n} of {len(keys)}") for n, key in enumerate(keys, start=1)]
+
+
 def read_keys_file(path: Path) -> list[KeyEntry]:
     source = f"CLAIMSIFT_API_KEYS_FILE {path}"
     try:

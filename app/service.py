@@ -1,4 +1,5 @@
-"""The claim service: segment → batcher → scores → labels, the uncertain flag and counts."""
+"""The claim service: documents (HTML extraction, segmentation) → cache → batcher → labels, the uncertain
+flag and counts. Below the API, above batching, cache, text and model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from app.batching import Batcher
+from app.attribution import attributed, speaker_span
+from app.batching import Batcher, StageTimes
 from app.cache import CacheScope, SentenceCache
 from app.errors import InvalidInput, PayloadTooLarge
 from app.model.types import Backend, Label, LabelSet, Prediction
@@ -25,11 +27,15 @@ from app.schemas import (
     ModelInfo,
     Scored,
     SentenceResult,
+    SkippedSentence,
 )
 from app.settings import Settings
-from app.text.html import HtmlTooComplex, html_to_text
+from app.text.context import QuoteLevel, SentenceContext, annotate
+from app.text.html import html_to_text
 from app.text.offsets import utf16_offsets
-from app.text.segment import Span, split_sentences
+from app.text.parse_cost import HtmlTooComplex
+from app.text.roles import ElementHint, html_hints
+from app.text.segment import Span, segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,13 @@ class _Document:
     utf16: list[int]  # start and end of each span in UTF-16 code units, interleaved
     paths: list[str | None]
     extracted: bool  # the text was extracted from HTML
+    contexts: list[SentenceContext]  # role, quotation and speaker of each span
+    speakers_utf16: list[tuple[int, int]]  # each context's speaker in UTF-16 units ((0, 0) when none)
+
+    @property
+    def labelled(self) -> list[int]:
+        """The spans that get a label: all but page furniture."""
+        return [i for i, context in enumerate(self.contexts) if context.role != "furniture"]
 
     @property
     def extracted_text(self) -> str | None:
@@ -48,19 +61,28 @@ class _Document:
 
 
 def _read_document(source: str, html: bool) -> _Document:
+    hints: list[ElementHint | None] | None = None
     if not html:
-        spans = split_sentences(source)
-        paths: list[str | None] = [None] * len(spans)
+        segmentation = segment(source)
+        paths: list[str | None] = [None] * len(segmentation.spans)
     else:
         try:
             extracted = html_to_text(source)
         except HtmlTooComplex as exc:
             raise InvalidInput(str(exc)) from None
+        by_path = html_hints(source, extracted)
         source = extracted.text
-        spans = split_sentences(source)
-        paths = [extracted.path_at(span.start) for span in spans]
-    utf16 = utf16_offsets(source, [offset for span in spans for offset in (span.start, span.end)])
-    return _Document(source, spans, utf16, paths, html)
+        segmentation = segment(source)
+        paths = [extracted.path_at(span.start) for span in segmentation.spans]
+        hints = [by_path.get(path or "") for path in paths]
+    spans = segmentation.spans
+    contexts = annotate(source, segmentation, hints)
+    speakers = [(c.speaker.start, c.speaker.end) if c.speaker else (0, 0) for c in contexts]
+    positions = [offset for span in spans for offset in (span.start, span.end)]
+    converted = utf16_offsets(source, positions + [offset for pair in speakers for offset in pair])
+    utf16, speaker_units = converted[: len(positions)], converted[len(positions) :]
+    speakers_utf16 = [(speaker_units[2 * i], speaker_units[2 * i + 1]) for i in range(len(spans))]
+    return _Document(source, spans, utf16, paths, html, contexts, speakers_utf16)
 
 
 class ClaimService:
@@ -80,15 +102,19 @@ class ClaimService:
         ]
         return LabelsResponse(model=self.model, labels=specs)
 
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+    async def extract(self, request: ExtractRequest, times: StageTimes | None = None) -> ExtractResponse:
+        """``times`` (when given) gains where the inference side spent this request's time."""
         started = time.perf_counter()
         label_set = self._label_set(request)
         documents = await asyncio.to_thread(self._read_documents, request)
-        spans = [span for document in documents for span in document.spans]
-        self._check_sentence_count(len(spans))
-        predictions, cached = await self._predict([span.text for span in spans], label_set, request)
+        texts = [document.spans[i].text for document in documents for i in document.labelled]
+        self._check_sentence_count(len(texts))
+        predictions, cached = await self._predict(texts, label_set, request, times)
         scored = iter(self._shape(predictions, cached, label_set, request))
-        per_document = [self._sentences(document, scored) for document in documents]
+        default_labels = request.labels is None
+        per_document = [
+            self._sentences(document, scored, request.context, default_labels) for document in documents
+        ]
         blocks = None
         if request.blocks is not None:
             blocks = [
@@ -97,6 +123,7 @@ class ClaimService:
                     extracted_text=document.extracted_text,
                     sentences=sentences,
                     counts=_counts(label_set, sentences),
+                    skipped=_skipped(document),
                 )
                 for block, document, sentences in zip(request.blocks, documents, per_document, strict=True)
             ]
@@ -110,6 +137,7 @@ class ClaimService:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             extracted_text=documents[0].extracted_text if blocks is None else None,
             blocks=blocks,
+            skipped=_skipped(documents[0]) if blocks is None else [],
         )
 
     def _read_documents(self, request: ExtractRequest) -> list[_Document]:
@@ -139,30 +167,39 @@ class ClaimService:
         return documents
 
     @staticmethod
-    def _sentences(document: _Document, scored: Iterator[Scored]) -> list[SentenceResult]:
-        return [
-            SentenceResult(
-                index=i,
-                text=span.text,
-                start=span.start,
-                end=span.end,
-                start_utf16=document.utf16[2 * i],
-                end_utf16=document.utf16[2 * i + 1],
-                path=document.paths[i],
-                **next(scored).model_dump(),
+    def _sentences(
+        document: _Document, scored: Iterator[Scored], use_context: bool, default_labels: bool
+    ) -> list[SentenceResult]:
+        sentences = []
+        for index, i in enumerate(document.labelled):
+            span, context = document.spans[i], document.contexts[i]
+            shaped, source = attributed(next(scored), context.quoted, use_context, default_labels)
+            sentences.append(
+                SentenceResult(
+                    index=index,
+                    text=span.text,
+                    start=span.start,
+                    end=span.end,
+                    start_utf16=document.utf16[2 * i],
+                    end_utf16=document.utf16[2 * i + 1],
+                    path=document.paths[i],
+                    role=context.role,
+                    quoted=context.quoted,
+                    speaker=speaker_span(context.speaker, document.speakers_utf16[i]),
+                    label_source=source,
+                    **shaped.model_dump(),
+                )
             )
-            for i, span in enumerate(document.spans)
-        ]
+        return sentences
 
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
+    async def classify(self, request: ClassifyRequest, times: StageTimes | None = None) -> ClassifyResponse:
         self._check_sentence_count(len(request.sentences))
         label_set = self._label_set(request)
-        predictions, cached = await self._predict(request.sentences, label_set, request)
+        predictions, cached = await self._predict(request.sentences, label_set, request, times)
+        shaped = self._shape(predictions, cached, label_set, request)
         results = [
-            ClassifyResult(text=text, **scored.model_dump())
-            for text, scored in zip(
-                request.sentences, self._shape(predictions, cached, label_set, request), strict=True
-            )
+            _classify_result(text, scored, request.context, request.labels is None)
+            for text, scored in zip(request.sentences, shaped, strict=True)
         ]
         return ClassifyResponse(
             model=self.model,
@@ -173,14 +210,14 @@ class ClaimService:
         )
 
     async def _predict(
-        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions
+        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions, times: StageTimes | None
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
         charge_current(len(texts))  # the API key's quota, once the request is known to be valid
         scope = CacheScope(self.model.version, label_set.key, options.multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
-        fresh = await self._batcher.submit(misses, label_set, options.multi_label)
+        fresh = await self._batcher.submit(misses, label_set, options.multi_label, times)
         self.cache.put_many(scope, misses, fresh)
         by_text = dict(zip(misses, fresh, strict=True))
         predictions = [
@@ -231,3 +268,46 @@ def _counts(label_set: LabelSet, sentences: Sequence[SentenceResult]) -> dict[st
     for sentence in sentences:
         counts[sentence.label] += 1
     return counts
+
+
+def _skipped(document: _Document) -> list[SkippedSentence]:
+    labelled = set(document.labelled)
+    return [
+        SkippedSentence(
+            text=span.text,
+            start=span.start,
+            end=span.end,
+            start_utf16=document.utf16[2 * i],
+            end_utf16=document.utf16[2 * i + 1],
+            path=document.paths[i],
+            role=document.contexts[i].role,
+        )
+        for i, span in enumerate(document.spans)
+        if i not in labelled
+    ]
+
+
+def _classify_result(text: str, scored: Scored, use_context: bool, default_labels: bool) -> ClassifyResult:
+    """A lone sentence in context: quotation marks within it still make it attributed speech."""
+    context = annotate(text, segment(text))
+    whole = _whole_sentence_context(text, context)
+    shaped, source = attributed(scored, whole.quoted, use_context, default_labels)
+    speaker = whole.speaker
+    units = utf16_offsets(text, [speaker.start, speaker.end]) if speaker else [0, 0]
+    return ClassifyResult(
+        text=text,
+        quoted=whole.quoted,
+        speaker=speaker_span(speaker, (units[0], units[1])),
+        label_source=source,
+        **shaped.model_dump(),
+    )
+
+
+def _whole_sentence_context(text: str, contexts: Sequence[SentenceContext]) -> SentenceContext:
+    """One context for a text the caller calls one sentence, even if the segmenter would split it."""
+    if not contexts:
+        return SentenceContext("body", "none", None)
+    levels = {context.quoted for context in contexts}
+    quoted: QuoteLevel = "full" if levels == {"full"} else "none" if levels == {"none"} else "partial"
+    speaker = next((context.speaker for context in contexts if context.speaker is not None), None)
+    return SentenceContext("body", quoted, speaker)

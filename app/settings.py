@@ -8,13 +8,18 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.keys import KeyEntry, check_unique, parse_env_keys, read_keys_file
+
 BackendName = Literal["embedding", "nli"]
 
 
 class Settings(BaseSettings):
     """Service configuration. Each field is the env var CLAIMSIFT_<FIELD NAME IN CAPITALS>."""
 
-    model_config = SettingsConfigDict(env_prefix="CLAIMSIFT_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a validation error must never echo a value back (an API key is one).
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMSIFT_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Interface `claimsift serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `claimsift serve` listens on.")
@@ -119,6 +124,20 @@ class Settings(BaseSettings):
         description="Comma-separated origins browsers may call the API from (CORS), e.g. "
         "`https://cms.example.org`; `*` for any. Empty: no CORS headers.",
     )
+
+    def api_key_entries(self) -> list[KeyEntry]:
+        """The keys of CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE, with their quotas (app/keys.py);
+        empty means auth is off. ApiKeyConfigError (a ValueError) names a bad key by number or line."""
+        entries = parse_env_keys(self.api_keys.get_secret_value())
+        if self.api_keys_file is not None:
+            entries += read_keys_file(self.api_keys_file)
+        check_unique(entries)
+        return entries
+
+    @model_validator(mode="after")
+    def _check_api_keys(self) -> Settings:
+        self.api_key_entries()  # the messages never contain a key
+        return self
 
     @model_validator(mode="after")
     def _check_template(self) -> Settings:

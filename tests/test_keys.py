@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.keys import ApiKeyConfigError, Limits, digest, parse_keys_file
+from app.keys import ApiKeyConfigError, Limits, check_unique, digest, parse_env_keys, parse_keys_file
 
 OLD = "old-key-3f9a1c7e5b2d8046"
 NEW = "new-key-8d2b6f0a4c1e9357"
@@ -49,3 +49,18 @@ def test_a_bad_line_is_named_without_showing_the_key(line: str, words: str) -> N
         parse_keys_file(f"# keys\n{line}\n", "keys")
     for secret in (HEAVY, "short-key", "fast"):
         assert secret not in str(error.value)
+
+
+def test_env_keys_are_bare_and_named_by_number_in_errors() -> None:
+    (entry,) = parse_env_keys(f" {OLD} , ")
+    assert entry.digest == digest(OLD) and entry.limits == Limits()
+    with pytest.raises(ApiKeyConfigError, match="API key 2 of 2 is shorter than 16 characters"):
+        parse_env_keys(f"{OLD},short-one")
+
+
+def test_names_and_keys_must_be_unique() -> None:
+    with pytest.raises(ApiKeyConfigError, match="key names must be unique; repeated: a"):
+        check_unique(parse_keys_file(f"a:{HEAVY}::\na:{NEW}::\n", "keys"))
+    with pytest.raises(ApiKeyConfigError, match="the same key is configured twice"):
+        check_unique(parse_keys_file(f"a:{HEAVY}::\n{HEAVY}\n", "keys"))
+    check_unique(parse_keys_file(f"a:{HEAVY}::\n{NEW}\n", "keys"))

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.errors import error_body
 from app.api.keyring import KeyMetrics, KeyRing
 from app.errors import ClaimsiftError, QuotaExceeded, Unauthorized
-from app.keys import ApiKeyConfigError, digest
+from app.keys import digest
 from app.quota import KeyQuota, serving
 from app.settings import Settings
 
@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 PROTECTED_PREFIX = "/v1"
 _REALM = 'Bearer realm="claimsift"'
-
-__all__ = ["ApiKeyConfigError", "ApiKeyGuard", "install_access_control"]
 
 
 def install_access_control(app: FastAPI, settings: Settings) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.keys import ApiKeyConfigError, KeyEntry, bare_key, check_unique, read_keys_file
+from app.keys import ApiKeyConfigError, KeyEntry, check_unique, parse_env_keys, read_keys_file
 from app.quota import KeyQuota
 from app.settings import Settings
 
@@ -34,25 +34,18 @@ POLL_S = 0.25
 FileSignature = tuple[int, int, int] | None  # mtime (ns), size, inode; None when the file is missing
 
 
-def env_keys(settings: Settings) -> list[KeyEntry]:
-    keys = [key.strip() for key in settings.api_keys.get_secret_value().split(",") if key.strip()]
-    return [bare_key(key, f"API key {n} of {len(keys)}") for n, key in enumerate(keys, start=1)]
-
-
 class KeyRing:
     """The keys in force and every key's quota; ``match`` finds a presented key's quota."""
 
     def __init__(self, settings: Settings) -> None:
-        self._env = env_keys(settings)
+        self._env = parse_env_keys(settings.api_keys.get_secret_value())
         self._path = settings.api_keys_file
         self.quotas: dict[str, KeyQuota] = {}  # every name ever in force, so counters never go back
         self.reloads: Counter[str] = Counter()
         self._keys: list[tuple[bytes, KeyQuota]] = []
         self._seen = self._loaded = self._signature()
         self._watcher: asyncio.Task[None] | None = None
-        entries = self._env + self._read_file()
-        check_unique(entries)
-        self._install(entries)
+        self._install(settings.api_key_entries())
 
     @property
     def enabled(self) -> bool:

@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.api.keyring import KeyRing
-from app.keys import ApiKeyConfigError, Limits, digest
+from app.keys import Limits, digest
 from app.settings import Settings
 from bench.serving import wait_ready
 from tests.conftest import REPO, free_port
@@ -29,17 +29,6 @@ NEW = "new-key-8d2b6f0a4c1e9357"
 HEAVY = "heavy-key-1b7e3a9d5c2f6048"
 ENV = "env-key-6c0e2a8f4b1d7395"
 EXTRACT = {"text": "The council voted 7-2 on Monday."}
-
-
-def test_names_and_keys_are_unique(tmp_path: Path) -> None:
-    path = tmp_path / "keys"
-    for text, words in [
-        (f"a:{HEAVY}::\na:{NEW}::\n", "key names must be unique; repeated: a"),
-        (f"a:{HEAVY}::\nb:{HEAVY}::\n", "the same key is configured twice"),
-    ]:
-        path.write_text(text, encoding="utf-8")
-        with pytest.raises(ApiKeyConfigError, match=words):
-            KeyRing(Settings(api_keys_file=path))
 
 
 def test_a_reload_applies_a_good_file_and_keeps_the_keys_on_a_bad_one(
