@@ -142,10 +142,14 @@ def read_keys_file(path: Path) -> list[KeyEntry]:
     return parse_keys_file(text, source)
 
 
-def check_unique(entries: list[KeyEntry]) -> None:
+def unique_keys(entries: list[KeyEntry]) -> list[KeyEntry]:
+    """The entries without exact repeats (a bare key listed twice, in the variable and the file, worked
+    before quotas and still does); a name or a key that repeats with a difference is refused."""
+    entries = list(dict.fromkeys(entries))
     names = Counter(entry.name for entry in entries)
     digests = Counter(entry.digest for entry in entries)
     if repeated := sorted(name for name, seen in names.items() if seen > 1):
         raise ApiKeyConfigError(f"key names must be unique; repeated: {', '.join(repeated)}")
     if any(seen > 1 for seen in digests.values()):
-        raise ApiKeyConfigError("the same key is configured twice")
+        raise ApiKeyConfigError("the same key is configured twice, under different names or quotas")
+    return entries

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.keys import KeyEntry, check_unique, parse_env_keys, read_keys_file
+from app.keys import KeyEntry, parse_env_keys, read_keys_file, unique_keys
 
 BackendName = Literal["embedding", "nli"]
 
@@ -131,8 +131,7 @@ class Settings(BaseSettings):
         entries = parse_env_keys(self.api_keys.get_secret_value())
         if self.api_keys_file is not None:
             entries += read_keys_file(self.api_keys_file)
-        check_unique(entries)
-        return entries
+        return unique_keys(entries)
 
     @model_validator(mode="after")
     def _check_api_keys(self) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.keys import ApiKeyConfigError, Limits, check_unique, digest, parse_env_keys, parse_keys_file
+from app.keys import ApiKeyConfigError, Limits, digest, parse_env_keys, parse_keys_file, unique_keys
 
 OLD = "old-key-3f9a1c7e5b2d8046"
 NEW = "new-key-8d2b6f0a4c1e9357"
@@ -58,9 +58,11 @@ def test_env_keys_are_bare_and_named_by_number_in_errors() -> None:
         parse_env_keys(f"{OLD},short-one")
 
 
-def test_names_and_keys_must_be_unique() -> None:
+def test_exact_repeats_are_dropped_and_other_repeats_refused() -> None:
+    (entry,) = unique_keys(parse_env_keys(OLD) + parse_keys_file(f"{OLD}\n", "keys"))  # as before quotas
+    assert entry.digest == digest(OLD)
     with pytest.raises(ApiKeyConfigError, match="key names must be unique; repeated: a"):
-        check_unique(parse_keys_file(f"a:{HEAVY}::\na:{NEW}::\n", "keys"))
+        unique_keys(parse_keys_file(f"a:{HEAVY}::\na:{NEW}::\n", "keys"))
     with pytest.raises(ApiKeyConfigError, match="the same key is configured twice"):
-        check_unique(parse_keys_file(f"a:{HEAVY}::\n{HEAVY}\n", "keys"))
-    check_unique(parse_keys_file(f"a:{HEAVY}::\n{NEW}\n", "keys"))
+        unique_keys(parse_keys_file(f"a:{HEAVY}::\n{HEAVY}\n", "keys"))
+    assert len(unique_keys(parse_keys_file(f"a:{HEAVY}::\n{NEW}\n", "keys"))) == 2

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.keys import ApiKeyConfigError, KeyEntry, check_unique, parse_env_keys, read_keys_file
+from app.keys import ApiKeyConfigError, KeyEntry, parse_env_keys, read_keys_file, unique_keys
 from app.quota import KeyQuota
 from app.settings import Settings
 
@@ -68,8 +68,7 @@ class KeyRing:
         self._loaded = self._signature()
         before = set(self.names)
         try:
-            entries = self._env + self._read_file()
-            check_unique(entries)
+            entries = unique_keys(self._env + self._read_file())
         except ApiKeyConfigError as exc:
             self.reloads["failed"] += 1
             log.error("keys file not reloaded (%s); the %d keys in force stay: %s", why, len(before), exc)
