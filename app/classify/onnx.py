@@ -28,6 +28,8 @@ MODEL_FILE = MODEL_FILES["int8"]
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "encoder.json"
 OPSET = 17
+ModelWriter = Callable[[Path], None]
+"""Writes both MODEL_FILES (and any weight files they reference) into a folder."""
 
 
 def onnxruntime_available() -> bool:
@@ -88,9 +90,13 @@ def onnx_encoder(
     name: str,
     threads: int = 0,
     precision: Precision = "int8",
+    from_template: ModelWriter | None = None,
 ) -> OnnxEncoder:
-    """The cached export for ``version``; on a miss, load the torch encoder once and export it."""
+    """The cached export for ``version``; on a miss, build it from the graph template (no torch) when
+    there is one, else load the torch encoder once and export it."""
     folder = export_folder(cache_root, version)
+    if not is_exported(folder) and from_template is not None:
+        write_export(from_template, name, version, tokenizer_dir, folder)
     if not is_exported(folder):
         encoder = load_torch()
         if encoder.version != version:  # the caller's guess drifted: file the export under the truth
@@ -102,17 +108,26 @@ def onnx_encoder(
 
 
 def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
-    """Export ``encoder`` to ``folder`` atomically: concurrent starts never see half an export."""
-    log.info("exporting %s (%s) to ONNX int8 under %s", encoder.name, encoder.version, folder)
+    def write_models(staging: Path) -> None:
+        fp32 = staging / MODEL_FILES["fp32"]
+        _export_fp32(encoder, fp32)
+        quantize(fp32, staging / MODEL_FILES["int8"])
+
+    write_export(write_models, encoder.name, encoder.version, tokenizer_dir, folder)
+
+
+def write_export(
+    write_models: ModelWriter, name: str, version: str, tokenizer_dir: Path, folder: Path
+) -> None:
+    """Write an export into ``folder`` atomically: concurrent starts never see half an export."""
+    log.info("building the ONNX encoder %s (%s) under %s", name, version, folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a runtime image may run as another user
     try:
-        fp32 = staging / MODEL_FILES["fp32"]
-        _export_fp32(encoder, fp32)
-        _quantize(fp32, staging / MODEL_FILES["int8"])
+        write_models(staging)
         shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        meta = {"name": encoder.name, "version": encoder.version, "opset": OPSET}
+        meta = {"name": name, "version": version, "opset": OPSET}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         if folder.exists() and not is_exported(folder):  # an older or interrupted export
             shutil.rmtree(folder)
@@ -126,9 +141,13 @@ def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
 
 
 def _export_fp32(encoder: TorchEncoder, path: Path) -> None:
+    export_graph(encoder._model, path)
+
+
+def export_graph(model: Any, path: Path) -> None:
+    """Export a transformers encoder to ONNX: ids and mask in, last hidden state out (fp32)."""
     import torch
 
-    model = encoder._model
     # The eager attention graph exports to plain MatMuls that quantize well; the SDPA one does not.
     previous = model.config._attn_implementation
     _set_attention(model, "eager")
@@ -175,7 +194,7 @@ def _set_attention(model: Any, implementation: str) -> None:
         model.config._attn_implementation = implementation
 
 
-def _quantize(source: Path, target: Path) -> None:
+def quantize(source: Path, target: Path) -> None:
     """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
