@@ -1,4 +1,4 @@
-"""Print pins (name==version) for claimsift[torch,dev] and everything it pulls in, from the current environment.
+"""Print pins (name==version) for claimsift[torch,dev] and all it pulls in, from the current environment.
 
 Run after a deliberate upgrade and commit the result as constraints.txt. torch is left out: install.sh
 installs the CPU build by exact version first (and `pip install .` for serving needs no torch at all).
