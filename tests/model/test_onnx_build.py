@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from app.classify.encoder import DEFAULT_ENCODER_NAME
-from app.classify.onnx import MODEL_FILES, OnnxEncoder
+from app.classify.onnx import OnnxEncoder
 from app.model import onnx_build, weights
 from app.model.extras import torch_available
 from tests.conftest import REPO
