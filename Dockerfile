@@ -19,7 +19,7 @@ WORKDIR /src
 
 # ---- venv: claimsift and what serving needs, exactly pinned (constraints.txt), nothing else ----
 FROM base AS venv
-COPY pyproject.toml README.md constraints.txt ./
+COPY pyproject.toml constraints.txt ./
 COPY deploy/requirements.py deploy/
 # No pip in the venv, no bytecode files (the image is read-only; Python compiles in memory), no tests
 # or sources of compiled packages, and not ONNX Runtime's C-API library, which its Python module does
@@ -29,6 +29,8 @@ RUN python -m venv --without-pip /opt/venv \
  && python deploy/requirements.py no-deps > /tmp/no-deps.txt \
  && pip --python /opt/venv/bin/python install --no-compile -c constraints.txt -r /tmp/runtime.txt \
  && pip --python /opt/venv/bin/python install --no-compile --no-deps -c constraints.txt -r /tmp/no-deps.txt
+# (README.md is the package's long description: copied here, so editing it rebuilds only from here)
+COPY README.md ./
 COPY app/ app/
 RUN pip --python /opt/venv/bin/python install --no-compile --no-deps . \
  && cd /opt/venv/lib/python3.11/site-packages \
