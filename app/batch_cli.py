@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from app.client import APIError, AsyncClaimsiftClient, AuthenticationError, ClientError, Format
+from claimsift_client import APIError, AsyncClaimsiftClient, AuthenticationError, ClientError, Format
+
 from app.schemas import ExtractResponse
 from app.settings import Settings
 

@@ -195,24 +195,28 @@ async def classify_all(classifier: Classifier, examples: Sequence[Example]) -> l
 
 
 class HttpClassifier:
-    """A running service, spoken to through ``POST /v1/classify``."""
+    """A running service, spoken to through ``POST /v1/classify`` by the Python client."""
 
     def __init__(self, url: str, timeout_s: float = 300.0) -> None:
-        import httpx
+        from claimsift_client import AsyncClaimsiftClient
 
-        self._client = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=timeout_s)
+        self._client = AsyncClaimsiftClient(url, timeout_s=timeout_s)
         self._url = url
 
     async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
-        import httpx
+        from claimsift_client import APIError, ClientError
 
         try:
-            response = await self._client.post("/v1/classify", json=request.model_dump(exclude_none=True))
-        except httpx.HTTPError as exc:
+            return await self._client.classify(
+                request.sentences,
+                labels=request.labels,
+                multi_label=request.multi_label,
+                threshold=request.threshold,
+            )
+        except APIError as exc:
+            raise EvalError(f"{self._url}/v1/classify answered {exc.status}: {exc.message}") from exc
+        except ClientError as exc:
             raise EvalError(f"cannot reach {self._url}: {exc}") from exc
-        if response.status_code != 200:
-            raise EvalError(f"{self._url}/v1/classify answered {response.status_code}: {response.text[:300]}")
-        return ClassifyResponse.model_validate(response.json())
 
     async def aclose(self) -> None:
         await self._client.aclose()
