@@ -37,6 +37,8 @@ RUN pip install --extra-index-url "$TORCH_INDEX" "torch>=2.2" \
 # ---- builder: the claimsift wheel, and the generated model artifacts (ONNX int8) in models/cache ----
 FROM venv-torch AS builder
 COPY app/ app/
+# the client package (the API models) is part of the server's wheel: see pyproject.toml
+COPY clients/python/src/ clients/python/src/
 RUN pip wheel --no-deps --wheel-dir /dist . && pip install --no-deps /dist/*.whl
 WORKDIR /build
 COPY models/ models/

@@ -40,9 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(command=_eval)
     _add_classify(commands)
     train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
-    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default ../shared/data/cdcp_train.jsonl)")
+    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default data/cdcp/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
-    train.add_argument("--out", type=Path, help="artifact folder to write (default models/claimsift-news)")
+    destination = train.add_mutually_exclusive_group()
+    destination.add_argument(
+        "--out", type=Path, help="artifact folder to write (default models/trained/claimsift-news)"
+    )
+    destination.add_argument(
+        "--replace", action="store_true", help="write over the shipped model, models/claimsift-news"
+    )
     train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
@@ -155,7 +161,10 @@ def _train(args: argparse.Namespace) -> int:
     }
     config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
     cdcp, news = args.cdcp or train.DEFAULT_CDCP, args.news or train.DEFAULT_NEWS
-    out = args.out or train.DEFAULT_OUT
+    out = train.SHIPPED if args.replace else args.out or train.DEFAULT_OUT
+    missing = train.missing_data(cdcp, news)
+    if missing is not None:
+        sys.exit(f"claimsift train: {missing}")
     if args.cv:
         return train.cv_command(cdcp, news, out, config)
     return train.train_command(cdcp, news, out, config, " ".join(["claimsift", *sys.argv[1:]]))

@@ -75,6 +75,7 @@ def test_429_and_503_are_retried_honouring_retry_after() -> None:
     assert all(request.headers["X-API-Key"] == "k" * 20 for request in seen)
 
 
+@pytest.mark.asyncio  # explicit, for a run without this repository's pytest settings
 async def test_async_client_gives_up_with_service_busy() -> None:
     seen: list[httpx.Request] = []
     transport = _flaky([503, 503, 503, 503], "0", seen)
