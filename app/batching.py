@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.classify.backend import Backend, LabelSet, Prediction
 from app.errors import InferenceFailed, Overloaded
+from app.model.types import Backend, LabelSet, Prediction
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from app.classify.backend import Backend
-from app.classify.factory import load_backend
+from app.model.loader import load_backend
+from app.model.types import Backend
 from app.settings import Settings
 from app.text.segment import split_sentences
 

@@ -112,9 +112,9 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`claimsift ARGS` as a real process (from the repo root unless ``cwd``), ``env`` added to this one's."""
     # This checkout's code first on the path, also when the command runs in another folder.
-    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "app", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -136,7 +136,7 @@ def live_server() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": "warning"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         env=env,
     )

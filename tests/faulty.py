@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from app.classify.backend import Backend, LabelSet, Prediction
+from app.model.types import Backend, LabelSet, Prediction
 from app.settings import Settings
 
 

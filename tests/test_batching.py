@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from app.batching import Batcher
-from app.classify.backend import Backend, Label, LabelSet, Prediction
-from app.classify.factory import load_backend
 from app.errors import InferenceFailed, Overloaded
+from app.model.loader import load_backend
+from app.model.types import Backend, Label, LabelSet, Prediction
 from app.settings import Settings
 
 SENTENCES = [

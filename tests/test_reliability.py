@@ -25,10 +25,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.classify.backend import Backend
-from app.classify.factory import load_backend
 from app.main import create_app
-from app.observability import JsonFormatter
+from app.model.loader import load_backend
+from app.model.types import Backend
+from app.obs.logs import JsonFormatter
 from app.schemas import ExtractRequest
 from app.settings import Settings
 from bench.serving import wait_ready
@@ -310,7 +310,7 @@ async def test_deeply_nested_html_gets_labels_or_a_clear_4xx(
 
 def serve(port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": "info", "CLAIMSIFT_LOG_FORMAT": "json"}
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
 
 

@@ -21,7 +21,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import Unauthorized, error_body
+from app.api.errors import error_body
+from app.errors import Unauthorized
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,10 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import DeadlineExceeded, error_body
-from app.observability import REQUEST_ID_HEADER, Metrics, begin_request
+from app.api.errors import error_body
+from app.errors import DeadlineExceeded
+from app.obs.context import REQUEST_ID_HEADER, begin_request
+from app.obs.metrics import Metrics
 
 access_log = logging.getLogger("claimsift.access")
 

@@ -236,7 +236,7 @@ def test_a_real_server_with_keys_from_env_and_file(key_file: Path) -> None:
         "CLAIMSIFT_LOG_LEVEL": "debug",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -261,11 +261,11 @@ def test_a_real_server_with_keys_from_env_and_file(key_file: Path) -> None:
 
 
 def test_serve_refuses_a_short_key_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.cli import main
+    from app.commands.cli import main
 
     monkeypatch.setenv("CLAIMSIFT_API_KEYS", "too-short")
     # serve would route the whole process's logging to stderr; keep pytest's handlers in place.
-    monkeypatch.setattr("app.observability.configure_logging", lambda level, log_format: None)
+    monkeypatch.setattr("app.obs.logs.configure_logging", lambda level, log_format: None)
     with pytest.raises(SystemExit) as stopped:
         main(["serve", "--port", str(free_port())])
     assert str(stopped.value).startswith("claimsift: API key 1 of 1 is shorter than 16 characters")

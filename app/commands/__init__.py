@@ -1,0 +1,1 @@
+"""The `claimsift` commands: thin, through the app (in-process) or the HTTP client."""

