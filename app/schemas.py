@@ -15,11 +15,17 @@ from claimsift_client.models import (
     ErrorResponse,
     ExtractRequest,
     ExtractResponse,
+    InContext,
+    LabelSource,
     LabelSpec,
     LabelsResponse,
     ModelInfo,
+    QuoteLevel,
     Scored,
     SentenceResult,
+    SentenceRole,
+    SkippedSentence,
+    SpeakerSpan,
 )
 
 __all__ = [
@@ -33,9 +39,15 @@ __all__ = [
     "ErrorResponse",
     "ExtractRequest",
     "ExtractResponse",
+    "InContext",
+    "LabelSource",
     "LabelSpec",
     "LabelsResponse",
     "ModelInfo",
+    "QuoteLevel",
     "Scored",
     "SentenceResult",
+    "SentenceRole",
+    "SkippedSentence",
+    "SpeakerSpan",
 ]

@@ -142,6 +142,7 @@ async def test_keyboard_focus_on_a_sentence_reveals_its_scores(page: Page, live_
     await submit(page, text)
     assert await page.is_hidden("#tip")
 
+    await page.mouse.move(0, 0)  # out of the way: scrolling to a focused sentence must not hover another
     await page.focus("#sample")
     await page.keyboard.press("Tab")  # the next stop after the form's last button is the first sentence
     await page.keyboard.press("Tab")  # and then the second
@@ -161,6 +162,38 @@ async def test_keyboard_focus_on_a_sentence_reveals_its_scores(page: Page, live_
     await page.keyboard.press("Enter")  # pins the scores open, as a click does
     assert await page.is_visible("#tip")
     await page.screenshot(path=str(SCREENSHOT))
+
+
+async def test_quoted_speech_is_marked_and_furniture_greyed_but_not_counted(
+    page: Page, live_server: str
+) -> None:
+    text = (
+        "Bridge Closes\n\nThe company's chair apologised on Monday. "
+        '"What happened at the site should never have happened. We will change how we work."\n\n'
+        "Share and Like this post\n"
+    )
+    expected = await api_extract(live_server, {"text": text})
+    await submit(page, text)
+
+    await assert_highlights_match(page, expected["sentences"])
+    quoted = await page.eval_on_selector_all(
+        "#document .sentence.quoted .text", "ns => ns.map(n => n.textContent)"
+    )
+    assert quoted == [s["text"] for s in expected["sentences"] if s["quoted"] == "full"] and len(quoted) == 2
+    assert await page.text_content('#document .sentence[data-role="headline"] .role-badge') == "headline"
+    furniture = await page.eval_on_selector_all(
+        "#document .furniture", "ns => ns.map(n => n.firstChild.data)"
+    )
+    assert furniture == ["Share and Like this post"]
+    assert await page.eval_on_selector(
+        "#document .furniture", "n => getComputedStyle(n).color"
+    ) != await page.eval_on_selector("#document .sentence .text", "n => getComputedStyle(n).color")
+    total = 0
+    for label in expected["labels"]:
+        total += int(await page.text_content(f'#legend [data-count-for="{label}"]') or 0)
+    assert total == len(expected["sentences"]) == 4
+    await page.focus("#document .sentence.quoted")
+    assert "Quoted speech" in (await page.text_content("#tip") or "")
 
 
 async def test_emoji_and_markup_are_shown_as_text_at_the_right_place(page: Page, live_server: str) -> None:

@@ -184,11 +184,13 @@ def _jsonl_records(lines: Iterable[str], source: str) -> Iterator[Record]:
 # --- classifying -------------------------------------------------------------------------------------
 
 
-async def classify_one(client: AsyncClaimsiftClient, record: Record) -> Outcome:
+async def classify_one(client: AsyncClaimsiftClient, record: Record, context: bool = True) -> Outcome:
     if record.text is None:
         return Outcome(record, error=record.problem or ("invalid_record", "no text"))
     try:
-        return Outcome(record, result=await client.extract(record.text, format=record.format))
+        return Outcome(
+            record, result=await client.extract(record.text, format=record.format, context=context)
+        )
     except APIError as exc:
         return Outcome(record, error=(exc.code, exc.message))
     except ClientError as exc:
@@ -196,13 +198,13 @@ async def classify_one(client: AsyncClaimsiftClient, record: Record) -> Outcome:
 
 
 async def classify_all(
-    client: AsyncClaimsiftClient, records: Iterable[Record], concurrency: int
+    client: AsyncClaimsiftClient, records: Iterable[Record], concurrency: int, context: bool = True
 ) -> AsyncIterator[Outcome]:
     """Outcomes in input order, with up to ``concurrency`` requests in flight."""
     pending: deque[asyncio.Task[Outcome]] = deque()
     try:
         for record in records:
-            pending.append(asyncio.create_task(classify_one(client, record)))
+            pending.append(asyncio.create_task(classify_one(client, record, context)))
             if len(pending) >= concurrency:
                 yield await pending.popleft()
         while pending:
@@ -251,11 +253,14 @@ def write_table(outcome: Outcome, out: TextIO) -> None:
         return
     assert outcome.result is not None
     counts = "  ".join(f"{name} {count}" for name, count in outcome.result.counts.items())
-    out.write(f"== {record.id}  {len(outcome.result.sentences)} sentences  {counts}\n")
+    skipped = f"  ({len(outcome.result.skipped)} furniture skipped)" if outcome.result.skipped else ""
+    out.write(f"== {record.id}  {len(outcome.result.sentences)} sentences  {counts}{skipped}\n")
     width = max(len(name) for name in outcome.result.labels)
     for sentence in outcome.result.sentences:
-        flag = "?" if sentence.uncertain else " "
-        text = " ".join(sentence.text.split())
+        # ? uncertain, " labelled fact as quoted speech; a role other than body is shown before the text
+        flag = "?" if sentence.uncertain else '"' if sentence.label_source == "quotation" else " "
+        role = "" if sentence.role == "body" else f"[{sentence.role}] "
+        text = role + " ".join(sentence.text.split())
         if len(text) > TABLE_TEXT_WIDTH:
             text = text[: TABLE_TEXT_WIDTH - 1] + "…"
         out.write(f"{sentence.index:>4}  {sentence.label:<{width}} {sentence.confidence:5.2f}{flag} {text}\n")
@@ -273,6 +278,7 @@ class Options:
     input_format: InputFormat
     concurrency: int
     progress: bool
+    context: bool = True
 
 
 async def run_async(options: Options, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
@@ -290,7 +296,8 @@ async def run_async(options: Options, settings: Settings, stdin: TextIO, stdout:
         # The bar goes to stderr so stdout stays one JSON object per line; shown only on a terminal.
         disable = None if options.progress and (total is None or total > 1) else True
         with tqdm(total=total, unit="article", file=sys.stderr, disable=disable) as bar:
-            async for outcome in classify_all(client, _chain(first, records), options.concurrency):
+            outcomes = classify_all(client, _chain(first, records), options.concurrency, options.context)
+            async for outcome in outcomes:
                 write(outcome, stdout)
                 failed += outcome.error is not None
                 bar.update(1)

@@ -31,12 +31,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--backend", choices=["embedding", "nli"], help="CLAIMSIFT_BACKEND")
     serve.add_argument("--model", help="model directory or hub id (CLAIMSIFT_MODEL)")
     serve.set_defaults(command=_serve)
-    evaluate = commands.add_parser("eval", help="score a labelled JSONL file (fields text, label)")
-    evaluate.add_argument("file", type=Path, help="JSONL with `text` and `label` (3-class or fact/opinion)")
+    evaluate = commands.add_parser("eval", help="score a labelled JSONL file (sentences or whole articles)")
+    evaluate.add_argument(
+        "file",
+        type=Path,
+        help="JSONL with `text` and `label` (3-class or fact/opinion), or articles with `text` and "
+        "`sentences` (data/articles/README.md)",
+    )
     evaluate.add_argument(
         "--url", help="a running service to score through /v1/classify (default: in-process)"
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--no-context",
+        action="store_true",
+        help="label every sentence alone (request option context: false); default: in its context",
+    )
     evaluate.set_defaults(command=_eval)
     _add_classify(commands)
     train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
@@ -89,6 +99,9 @@ def _add_classify(commands: Any) -> None:
     )
     classify.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
     classify.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    classify.add_argument(
+        "--no-context", action="store_true", help="label every sentence alone (request option context: false)"
+    )
     classify.set_defaults(command=_classify)
 
 
@@ -104,6 +117,7 @@ def _classify(args: argparse.Namespace) -> int:
         input_format=args.input_format,
         concurrency=args.concurrency,
         progress=not args.no_progress,
+        context=not args.no_context,
     )
     return run(options, load_settings(log_level="warning"))
 
@@ -128,7 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from app.commands.eval import run
 
-    return run(args.file, args.url, args.json, load_settings(log_level="warning"))
+    return run(args.file, args.url, args.json, load_settings(log_level="warning"), not args.no_context)
 
 
 def _train(args: argparse.Namespace) -> int:

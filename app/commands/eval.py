@@ -7,19 +7,23 @@ numbers printed for a local model and for a deployed service are computed the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-from app.schemas import ClassifyRequest, ClassifyResponse
+from app.schemas import ClassifyRequest, ClassifyResponse, ExtractRequest, ExtractResponse, ModelInfo
 from app.settings import Settings
-from app.training.report import THREE_CLASS, TWO_CLASS, Report, format_report, metrics
+from app.training.report import FROM_SCORES, THREE_CLASS, TWO_CLASS, Report, format_report, metrics
 
+AnswerT = TypeVar("AnswerT")
+OPTIONS = {"labels", "multi_label", "threshold", "context"}  # request fields the client takes as keywords
 CHUNK = 64  # sentences per /v1/classify call: small enough for a smooth progress bar
 
 
@@ -70,43 +74,60 @@ def _parse_line(path: Path, number: int, line: str) -> Example:
 class Classifier(Protocol):
     async def classify(self, request: ClassifyRequest) -> ClassifyResponse: ...
 
+    async def extract(self, request: ExtractRequest) -> ExtractResponse: ...
+
 
 def score(
     examples: Sequence[Example],
     space: Sequence[str],
     responses: Sequence[ClassifyResponse],
     file: str,
+    context: bool = True,
 ) -> Report:
     """Metrics from the gold rows and the service's answers (same order)."""
     results = [result for response in responses for result in response.results]
-    service_labels = responses[0].labels
-    if set(service_labels) != set(THREE_CLASS):
-        raise EvalError(f"the service labels with {service_labels}, not {list(THREE_CLASS)}")
+    check_labels(responses[0].labels)
     gold = np.array([space.index(example.label) for example in examples])
     probabilities = np.array([[result.scores[name] for name in THREE_CLASS] for result in results])
-    card = responses[0].model
-    return metrics(gold, probabilities, space, file, f"{card.name} ({card.backend} {card.version})")
+    # A label the quotation rule set counts as given; a model label is the top (folded) score, as always.
+    decided = np.array(
+        [FROM_SCORES if r.label_source == "model" else THREE_CLASS.index(r.label) for r in results]
+    )
+    report = metrics(gold, probabilities, space, file, model_name(responses[0].model), decided)
+    sources = Counter(result.label_source for result in results)
+    return replace(report, context=context, label_sources=dict(sorted(sources.items())))
 
 
-def chunks(examples: Sequence[Example]) -> Iterator[ClassifyRequest]:
+def check_labels(service_labels: Sequence[str]) -> None:
+    if set(service_labels) != set(THREE_CLASS):
+        raise EvalError(f"the service labels with {list(service_labels)}, not {list(THREE_CLASS)}")
+
+
+def model_name(card: ModelInfo) -> str:
+    return f"{card.name} ({card.backend} {card.version})"
+
+
+def chunks(examples: Sequence[Example], context: bool = True) -> Iterator[ClassifyRequest]:
     for start in range(0, len(examples), CHUNK):
-        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]])
+        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]], context=context)
 
 
-async def classify_all(classifier: Classifier, examples: Sequence[Example]) -> list[ClassifyResponse]:
+async def classify_all(
+    classifier: Classifier, examples: Sequence[Example], context: bool = True
+) -> list[ClassifyResponse]:
     from tqdm import tqdm
 
     responses = []
     # The bar goes to stderr so `--json` output on stdout stays machine-readable.
     with tqdm(total=len(examples), unit="sent", file=sys.stderr, disable=len(examples) <= CHUNK) as bar:
-        for request in chunks(examples):
+        for request in chunks(examples, context):
             responses.append(await classifier.classify(request))
             bar.update(len(request.sentences))
     return responses
 
 
 class HttpClassifier:
-    """A running service, spoken to through ``POST /v1/classify`` by the Python client."""
+    """A running service, spoken to by the Python client (``/v1/classify`` and ``/v1/extract``)."""
 
     def __init__(self, url: str, timeout_s: float = 300.0) -> None:
         from claimsift_client import AsyncClaimsiftClient
@@ -115,17 +136,23 @@ class HttpClassifier:
         self._url = url
 
     async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
+        options = request.model_dump(include=OPTIONS)
+        return await self._answer("/v1/classify", self._client.classify(request.sentences, **options))
+
+    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+        options = request.model_dump(
+            include={"blocks", "format", "labels", "multi_label", "threshold", "context"}
+        )
+        return await self._answer("/v1/extract", self._client.extract(request.text, **options))
+
+    async def _answer(self, path: str, call: Awaitable[AnswerT]) -> AnswerT:
+        """The call's answer, or the client's error as an EvalError that says where it came from."""
         from claimsift_client import APIError, ClientError
 
         try:
-            return await self._client.classify(
-                request.sentences,
-                labels=request.labels,
-                multi_label=request.multi_label,
-                threshold=request.threshold,
-            )
+            return await call
         except APIError as exc:
-            raise EvalError(f"{self._url}/v1/classify answered {exc.status}: {exc.message}") from exc
+            raise EvalError(f"{self._url}{path} answered {exc.status}: {exc.message}") from exc
         except ClientError as exc:
             raise EvalError(f"cannot reach {self._url}: {exc}") from exc
 
@@ -133,15 +160,29 @@ class HttpClassifier:
         await self._client.aclose()
 
 
-async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Report:
-    examples, space = read_examples(path)
+async def evaluate_file(path: Path, url: str | None, settings: Settings, context: bool = True) -> Report:
+    """Sentence rows go through /v1/classify; an article file (data/articles) through /v1/extract."""
+    from app.commands import eval_articles
+
+    articles = eval_articles.read_articles(path) if eval_articles.is_article_file(path) else None
+    examples, space = ([], THREE_CLASS) if articles is not None else read_examples(path)
+    async with _service(url, settings) as service:
+        if articles is not None:
+            return await eval_articles.evaluate(service, articles, str(path), context)
+        responses = await classify_all(service, examples, context)
+    return score(examples, space, responses, str(path), context)
+
+
+@contextlib.asynccontextmanager
+async def _service(url: str | None, settings: Settings) -> AsyncIterator[Classifier]:
+    """The service to score against: a running one over HTTP, or the model loaded in this process."""
     if url is not None:
         client = HttpClassifier(url)
         try:
-            responses = await classify_all(client, examples)
+            yield client
         finally:
             await client.aclose()
-        return score(examples, space, responses, str(path))
+        return
     from app.main import Engine
 
     engine = Engine(settings)
@@ -149,15 +190,14 @@ async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Repo
     try:
         if engine.service is None:
             raise EvalError(f"the model failed to load: {engine.load_error}")
-        responses = await classify_all(engine.service, examples)
+        yield engine.service
     finally:
         engine.close()
-    return score(examples, space, responses, str(path))
 
 
-def run(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
+def run(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool = True) -> int:
     try:
-        report = asyncio.run(evaluate_file(path, url, settings))
+        report = asyncio.run(evaluate_file(path, url, settings, context))
     except EvalError as exc:
         print(f"claimsift eval: {exc}", file=sys.stderr)
         return 2

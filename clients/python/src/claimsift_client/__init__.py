@@ -33,6 +33,8 @@ from claimsift_client.models import (
     LabelsResponse,
     ModelInfo,
     SentenceResult,
+    SkippedSentence,
+    SpeakerSpan,
 )
 from claimsift_client.retry import RetryPolicy, retry_after_seconds
 
@@ -58,6 +60,8 @@ __all__ = [
     "SentenceResult",
     "ServerError",
     "ServiceBusy",
+    "SkippedSentence",
+    "SpeakerSpan",
     "__version__",
     "retry_after_seconds",
 ]

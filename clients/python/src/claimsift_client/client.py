@@ -48,6 +48,7 @@ def _extract_call(
     labels: Labels | None,
     multi_label: bool,
     threshold: float | None,
+    context: bool = True,
 ) -> _Call[ExtractResponse]:
     if (text is None) == (blocks is None):
         raise ValueError("give exactly one of text or blocks")
@@ -61,18 +62,24 @@ def _extract_call(
             else {"id": str(block["id"]), "text": str(block["text"])}
             for block in blocks or ()
         ]
-    body.update(_options(labels, multi_label, threshold))
+    body.update(_options(labels, multi_label, threshold, context))
     return _Call("POST", "/v1/extract", ExtractResponse, body)
 
 
 def _classify_call(
-    sentences: Sequence[str], labels: Labels | None, multi_label: bool, threshold: float | None
+    sentences: Sequence[str],
+    labels: Labels | None,
+    multi_label: bool,
+    threshold: float | None,
+    context: bool = True,
 ) -> _Call[ClassifyResponse]:
-    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold)}
+    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold, context)}
     return _Call("POST", "/v1/classify", ClassifyResponse, body)
 
 
-def _options(labels: Labels | None, multi_label: bool, threshold: float | None) -> dict[str, Any]:
+def _options(
+    labels: Labels | None, multi_label: bool, threshold: float | None, context: bool
+) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if labels is not None:
         options["labels"] = [
@@ -82,6 +89,8 @@ def _options(labels: Labels | None, multi_label: bool, threshold: float | None) 
         options["multi_label"] = True
     if threshold is not None:
         options["threshold"] = threshold
+    if not context:
+        options["context"] = False  # sent only when off, so older services keep accepting the request
     return options
 
 
@@ -133,9 +142,10 @@ class ClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     def classify(
         self,
@@ -144,9 +154,10 @@ class ClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""
@@ -220,9 +231,10 @@ class AsyncClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     async def classify(
         self,
@@ -231,9 +243,10 @@ class AsyncClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return await self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return await self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     async def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""

@@ -63,6 +63,12 @@ class ClassifyOptions(Strict):
         description="Score the top label needs; below it the sentence is `uncertain`. "
         "Defaults to CLAIMSIFT_THRESHOLD.",
     )
+    context: bool = Field(
+        True,
+        description="Read each sentence in its context: a sentence wholly inside a quotation is attributed "
+        "speech and labelled `fact` (`label_source: quotation`, the model's own scores kept). `false` labels "
+        "every sentence alone, by the model.",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -182,13 +188,48 @@ class Scored(BaseModel):
     label: str = Field(description="The best-scoring label.")
     confidence: float = Field(description="The score of `label`, 0..1.")
     scores: dict[str, float] = Field(description="Score of every label in the set, 0..1.")
-    uncertain: bool = Field(description="True when the top score is below the threshold.")
+    uncertain: bool = Field(
+        description="True when the score of `label` is below the threshold (never with `label_source: "
+        "quotation`)."
+    )
     cached: bool = Field(
         False, description="True when the scores came from the sentence cache (the same text seen before)."
     )
 
 
-class SentenceResult(Scored):
+SentenceRole = Literal["body", "headline", "caption", "byline", "dateline", "quote", "furniture"]
+QuoteLevel = Literal["none", "partial", "full"]
+LabelSource = Literal["model", "quotation"]
+
+
+class SpeakerSpan(BaseModel):
+    """Who is quoted, as the text names them; offsets like the sentence's (into the same text)."""
+
+    text: str = Field(examples=["Secretary of State Antony Blinken"])
+    start: int
+    end: int
+    start_utf16: int
+    end_utf16: int
+
+
+class InContext(BaseModel):
+    quoted: QuoteLevel = Field(
+        "none",
+        description="`full`: every word of the sentence is inside a quotation (closed, continued into the "
+        "next paragraph, or introduced by `X said:`); `partial`: some are; `none`.",
+    )
+    speaker: SpeakerSpan | None = Field(
+        None,
+        description="Who the quotation is attributed to, when this or a neighbouring sentence names them.",
+    )
+    label_source: LabelSource = Field(
+        "model",
+        description="`quotation`: the sentence is quoted speech, so `label` is `fact` by the label guide and "
+        "`scores` are the model's own; `model`: the label is the model's best score.",
+    )
+
+
+class SentenceResult(InContext, Scored):
     index: int = Field(description="Position of the sentence in the document, from 0.")
     text: str = Field(description="Exactly `input[start:end]`.")
     start: int = Field(description="Code-point offset of the first character.")
@@ -200,9 +241,26 @@ class SentenceResult(Scored):
         description="`format` html: CSS selector of the block element the sentence came from; else null.",
         examples=["html>body>article>p:nth-of-type(3)"],
     )
+    role: SentenceRole = Field(
+        "body",
+        description="What the sentence is on the page: `body`, `headline` (also decks and subheadings), "
+        "`caption`, `byline`, `dateline` or `quote` (a pull quote). Furniture is never here: see `skipped`.",
+    )
 
 
-class ClassifyResult(Scored):
+class SkippedSentence(BaseModel):
+    """Page furniture (share and navigation lines, comment counters, lone dates): not labelled or counted."""
+
+    text: str = Field(description="Exactly `input[start:end]`.")
+    start: int
+    end: int
+    start_utf16: int
+    end_utf16: int
+    path: str | None = None
+    role: SentenceRole = "furniture"
+
+
+class ClassifyResult(InContext, Scored):
     text: str
 
 
@@ -213,6 +271,9 @@ class BlockResult(BaseModel):
     )
     sentences: list[SentenceResult] = Field(description="Offsets relative to this block's text.")
     counts: dict[str, int] = Field(description="Sentences per label in this block.")
+    skipped: list[SkippedSentence] = Field(
+        default_factory=list, description="Page furniture of this block, not labelled (offsets as above)."
+    )
 
 
 class ExtractResponse(BaseModel):
@@ -230,6 +291,11 @@ class ExtractResponse(BaseModel):
         None,
         description="A `blocks` request: one result per block, in request order (top-level `sentences` "
         "is then empty and `counts` totals all blocks); else null.",
+    )
+    skipped: list[SkippedSentence] = Field(
+        default_factory=list,
+        description="Page furniture found among the sentences (share and navigation lines, comment counters, "
+        "lone dates): not labelled, not in `sentences` or `counts`; same offsets as `sentences`.",
     )
 
 
