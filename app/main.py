@@ -22,7 +22,6 @@ from app.api.errors import install_error_handlers
 from app.api.guard import BodyGuard
 from app.api.middleware import Deadline, RequestContext
 from app.batching import Batcher
-from app.model.instrumented import InstrumentedBackend
 from app.model.loader import load_backend
 from app.model.types import Backend
 from app.obs.metrics import Metrics
@@ -52,18 +51,18 @@ class Engine:
         """Build backend → batcher → service off the event loop; a failure is kept in ``load_error``."""
         started = time.perf_counter()
         try:
-            loaded = await asyncio.to_thread(self._backend_loader, self.settings)
+            backend = await asyncio.to_thread(self._backend_loader, self.settings)
         except Exception as exc:  # any failure leaves the service unready, with the reason logged
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("model failed to load; /readyz stays 503: %s", self.load_error)
             return
-        backend = InstrumentedBackend(loaded, self.metrics)
         batcher = Batcher(
             backend,
             max_batch=self.settings.batch_size,
             max_wait_s=self.settings.batch_wait_ms / 1000,
             max_queued=self.settings.max_queued_sentences,
             token_budget=self.settings.batch_tokens,
+            observer=self.metrics,
         )
         batcher.start()
         self.batcher = batcher

@@ -1,4 +1,5 @@
-"""The claim service: segment → batcher → scores → labels, the uncertain flag and counts."""
+"""The claim service: documents (HTML extraction, segmentation) → cache → batcher → labels, the uncertain
+flag and counts. Below the API, above batching, cache, text and model."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from app.attribution import attributed, speaker_span
-from app.batching import Batcher
+from app.batching import Batcher, StageTimes
 from app.cache import CacheScope, SentenceCache
 from app.errors import InvalidInput, PayloadTooLarge
 from app.model.types import Backend, Label, LabelSet, Prediction
@@ -29,8 +30,9 @@ from app.schemas import (
 )
 from app.settings import Settings
 from app.text.context import QuoteLevel, SentenceContext, annotate
-from app.text.html import HtmlTooComplex, html_to_text
+from app.text.html import html_to_text
 from app.text.offsets import utf16_offsets
+from app.text.parse_cost import HtmlTooComplex
 from app.text.roles import ElementHint, html_hints
 from app.text.segment import Span, segment
 
@@ -99,13 +101,14 @@ class ClaimService:
         ]
         return LabelsResponse(model=self.model, labels=specs)
 
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+    async def extract(self, request: ExtractRequest, times: StageTimes | None = None) -> ExtractResponse:
+        """``times`` (when given) gains where the inference side spent this request's time."""
         started = time.perf_counter()
         label_set = self._label_set(request)
         documents = await asyncio.to_thread(self._read_documents, request)
         texts = [document.spans[i].text for document in documents for i in document.labelled]
         self._check_sentence_count(len(texts))
-        predictions, cached = await self._predict(texts, label_set, request)
+        predictions, cached = await self._predict(texts, label_set, request, times)
         scored = iter(self._shape(predictions, cached, label_set, request))
         default_labels = request.labels is None
         per_document = [
@@ -188,10 +191,10 @@ class ClaimService:
             )
         return sentences
 
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
+    async def classify(self, request: ClassifyRequest, times: StageTimes | None = None) -> ClassifyResponse:
         self._check_sentence_count(len(request.sentences))
         label_set = self._label_set(request)
-        predictions, cached = await self._predict(request.sentences, label_set, request)
+        predictions, cached = await self._predict(request.sentences, label_set, request, times)
         shaped = self._shape(predictions, cached, label_set, request)
         results = [
             _classify_result(text, scored, request.context, request.labels is None)
@@ -206,13 +209,13 @@ class ClaimService:
         )
 
     async def _predict(
-        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions
+        self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions, times: StageTimes | None
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
         scope = CacheScope(self.model.version, label_set.key, options.multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
-        fresh = await self._batcher.submit(misses, label_set, options.multi_label)
+        fresh = await self._batcher.submit(misses, label_set, options.multi_label, times)
         self.cache.put_many(scope, misses, fresh)
         by_text = dict(zip(misses, fresh, strict=True))
         predictions = [

@@ -127,10 +127,15 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_describe(error) for error in exc.errors())
         sys.exit(f"claimsift: invalid settings: {problems}")
+
+
+def _describe(error: Any) -> str:
+    """``field: problem``, or the problem alone when it concerns several fields (API keys, templates)."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    field = ".".join(map(str, error["loc"]))
+    return f"{field}: {message}" if field else message
 
 
 def _serve(args: argparse.Namespace) -> int:

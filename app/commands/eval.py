@@ -1,34 +1,29 @@
 """`claimsift eval`: score a labelled JSONL file against the service, in-process or over HTTP.
 
-Both paths go through ``/v1/classify``'s contract (a ClassifyRequest in, a ClassifyResponse out), so the
-numbers printed for a local model and for a deployed service are computed the same way.
+Both paths are the one client path of ``connect`` (the Python client, with the API key of
+CLAIMSIFT_API_KEY), so the numbers printed for a local model and for a deployed service are computed the
+same way; the JSONL reader is the one ``classify`` uses. Sentence rows go through ``/v1/classify``; a file
+of whole articles (``eval_articles``) goes through ``/v1/extract``, each sentence read in its context.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
 
 import numpy as np
+from claimsift_client import AsyncClaimsiftClient, ClientError
 
-from app.schemas import ClassifyRequest, ClassifyResponse, ExtractRequest, ExtractResponse, ModelInfo
+from app.commands.connect import CommandError, open_client, run_command
+from app.commands.inputs import Line, jsonl_lines
+from app.schemas import ClassifyResponse, ModelInfo
 from app.settings import Settings
 from app.training.report import FROM_SCORES, THREE_CLASS, TWO_CLASS, Report, format_report, metrics
 
-AnswerT = TypeVar("AnswerT")
-OPTIONS = {"labels", "multi_label", "threshold", "context"}  # request fields the client takes as keywords
 CHUNK = 64  # sentences per /v1/classify call: small enough for a smooth progress bar
-
-
-class EvalError(Exception):
-    """A file or a service that cannot be evaluated; the CLI prints it and exits non-zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,39 +37,29 @@ def read_examples(path: Path) -> tuple[list[Example], tuple[str, ...]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"cannot read {path}: {exc}") from exc
-    examples = [_parse_line(path, number, line) for number, line in enumerate(lines, 1) if line.strip()]
+        raise CommandError(f"cannot read {path}: {exc}") from exc
+    examples = [_example(line) for line in jsonl_lines(lines, str(path))]
     if not examples:
-        raise EvalError(f"{path} has no labelled rows")
+        raise CommandError(f"{path} has no labelled rows")
     found = {example.label for example in examples}
     for space in (THREE_CLASS, TWO_CLASS):
         if found <= set(space):
             return examples, space
     unknown = sorted(found - set(THREE_CLASS) - set(TWO_CLASS)) or sorted(found)
-    raise EvalError(
+    raise CommandError(
         f"{path}: unknown or mixed labels {unknown}; use {'/'.join(THREE_CLASS)} or {'/'.join(TWO_CLASS)}"
     )
 
 
-def _parse_line(path: Path, number: int, line: str) -> Example:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise EvalError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(row, dict):
-        raise EvalError(f"{path}:{number}: expected a JSON object")
-    text, label = row.get("text"), row.get("label")
-    if not isinstance(text, str) or not text.strip():
-        raise EvalError(f"{path}:{number}: missing or empty `text`")
+def _example(line: Line) -> Example:
+    if line.problem is not None:
+        raise CommandError(f"{line.where}: {line.problem}")
+    if not line.text.strip():
+        raise CommandError(f"{line.where}: missing or empty `text`")
+    label = line.fields.get("label")
     if not isinstance(label, str):
-        raise EvalError(f"{path}:{number}: missing `label`")
-    return Example(text, label)
-
-
-class Classifier(Protocol):
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse: ...
-
-    async def extract(self, request: ExtractRequest) -> ExtractResponse: ...
+        raise CommandError(f"{line.where}: missing `label`")
+    return Example(line.text, label)
 
 
 def score(
@@ -100,106 +85,49 @@ def score(
 
 def check_labels(service_labels: Sequence[str]) -> None:
     if set(service_labels) != set(THREE_CLASS):
-        raise EvalError(f"the service labels with {list(service_labels)}, not {list(THREE_CLASS)}")
+        raise CommandError(f"the service labels with {list(service_labels)}, not {list(THREE_CLASS)}")
 
 
 def model_name(card: ModelInfo) -> str:
     return f"{card.name} ({card.backend} {card.version})"
 
 
-def chunks(examples: Sequence[Example], context: bool = True) -> Iterator[ClassifyRequest]:
-    for start in range(0, len(examples), CHUNK):
-        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]], context=context)
-
-
 async def classify_all(
-    classifier: Classifier, examples: Sequence[Example], context: bool = True
+    client: AsyncClaimsiftClient, examples: Sequence[Example], context: bool = True
 ) -> list[ClassifyResponse]:
     from tqdm import tqdm
 
     responses = []
     # The bar goes to stderr so `--json` output on stdout stays machine-readable.
     with tqdm(total=len(examples), unit="sent", file=sys.stderr, disable=len(examples) <= CHUNK) as bar:
-        for request in chunks(examples, context):
-            responses.append(await classifier.classify(request))
-            bar.update(len(request.sentences))
+        for start in range(0, len(examples), CHUNK):
+            sentences = [example.text for example in examples[start : start + CHUNK]]
+            responses.append(await client.classify(sentences, context=context))
+            bar.update(len(sentences))
     return responses
 
 
-class HttpClassifier:
-    """A running service, spoken to by the Python client (``/v1/classify`` and ``/v1/extract``)."""
-
-    def __init__(self, url: str, timeout_s: float = 300.0) -> None:
-        from claimsift_client import AsyncClaimsiftClient
-
-        self._client = AsyncClaimsiftClient(url, timeout_s=timeout_s)
-        self._url = url
-
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
-        options = request.model_dump(include=OPTIONS)
-        return await self._answer("/v1/classify", self._client.classify(request.sentences, **options))
-
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
-        options = request.model_dump(
-            include={"blocks", "format", "labels", "multi_label", "threshold", "context"}
-        )
-        return await self._answer("/v1/extract", self._client.extract(request.text, **options))
-
-    async def _answer(self, path: str, call: Awaitable[AnswerT]) -> AnswerT:
-        """The call's answer, or the client's error as an EvalError that says where it came from."""
-        from claimsift_client import APIError, ClientError
-
-        try:
-            return await call
-        except APIError as exc:
-            raise EvalError(f"{self._url}{path} answered {exc.status}: {exc.message}") from exc
-        except ClientError as exc:
-            raise EvalError(f"cannot reach {self._url}: {exc}") from exc
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
 async def evaluate_file(path: Path, url: str | None, settings: Settings, context: bool = True) -> Report:
-    """Sentence rows go through /v1/classify; an article file (data/articles) through /v1/extract."""
     from app.commands import eval_articles
 
+    # A bad file fails before any model loads.
     articles = eval_articles.read_articles(path) if eval_articles.is_article_file(path) else None
     examples, space = ([], THREE_CLASS) if articles is not None else read_examples(path)
-    async with _service(url, settings) as service:
-        if articles is not None:
-            return await eval_articles.evaluate(service, articles, str(path), context)
-        responses = await classify_all(service, examples, context)
+    async with open_client(url, settings) as client:
+        try:
+            if articles is not None:
+                return await eval_articles.evaluate(client, articles, str(path), context)
+            responses = await classify_all(client, examples, context)
+        except ClientError as exc:
+            raise CommandError(f"{url or 'the in-process service'}: {exc}") from exc
     return score(examples, space, responses, str(path), context)
 
 
-@contextlib.asynccontextmanager
-async def _service(url: str | None, settings: Settings) -> AsyncIterator[Classifier]:
-    """The service to score against: a running one over HTTP, or the model loaded in this process."""
-    if url is not None:
-        client = HttpClassifier(url)
-        try:
-            yield client
-        finally:
-            await client.aclose()
-        return
-    from app.main import Engine
-
-    engine = Engine(settings)
-    await engine.load()
-    try:
-        if engine.service is None:
-            raise EvalError(f"the model failed to load: {engine.load_error}")
-        yield engine.service
-    finally:
-        engine.close()
+async def _evaluate(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool) -> int:
+    report = await evaluate_file(path, url, settings, context)
+    print(report.to_json() if as_json else format_report(report))
+    return 0
 
 
 def run(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool = True) -> int:
-    try:
-        report = asyncio.run(evaluate_file(path, url, settings, context))
-    except EvalError as exc:
-        print(f"claimsift eval: {exc}", file=sys.stderr)
-        return 2
-    print(report.to_json() if as_json else format_report(report))
-    return 0
+    return run_command("eval", _evaluate(path, url, as_json, settings, context))

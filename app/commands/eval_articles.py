@@ -15,12 +15,13 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
+from claimsift_client import AsyncClaimsiftClient
 
-from app.commands.eval import EvalError, check_labels, model_name
-from app.schemas import ExtractRequest, ExtractResponse, SentenceResult
+from app.commands.connect import CommandError
+from app.commands.eval import check_labels, model_name
+from app.schemas import ExtractResponse, SentenceResult
 from app.training.report import FROM_SCORES, NO_LABEL, THREE_CLASS, Report, metrics
 
 
@@ -39,10 +40,6 @@ class Article:
     text: str
     format: str
     sentences: list[GoldSentence]
-
-
-class Extractor(Protocol):
-    async def extract(self, request: ExtractRequest) -> ExtractResponse: ...
 
 
 def is_article_file(path: Path) -> bool:
@@ -69,20 +66,24 @@ def read_articles(path: Path) -> list[Article]:
             ]
             articles.append(Article(str(row["id"]), str(row["text"]), row.get("format", "text"), gold))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise EvalError(f"{path}:{number}: not an article row ({exc})") from exc
+            raise CommandError(f"{path}:{number}: not an article row ({exc})") from exc
         unknown = {s.label for s in gold} - {*THREE_CLASS, None}
         if unknown:
-            raise EvalError(f"{path}:{number}: unknown labels {sorted(map(str, unknown))}")
+            raise CommandError(f"{path}:{number}: unknown labels {sorted(map(str, unknown))}")
     if not articles:
-        raise EvalError(f"{path} has no articles")
+        raise CommandError(f"{path} has no articles")
     return articles
 
 
-async def evaluate(service: Extractor, articles: Sequence[Article], file: str, context: bool) -> Report:
+async def evaluate(
+    client: AsyncClaimsiftClient, articles: Sequence[Article], file: str, context: bool
+) -> Report:
     responses = []
     for article in articles:
-        request = ExtractRequest(text=article.text, format="html" if article.format == "html" else "text")
-        responses.append(await service.extract(request.model_copy(update={"context": context})))
+        if article.format == "html":
+            responses.append(await client.extract(article.text, format="html", context=context))
+        else:
+            responses.append(await client.extract(article.text, context=context))
     return score(articles, responses, file, context)
 
 

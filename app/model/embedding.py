@@ -8,8 +8,8 @@ from threading import Lock
 import numpy as np
 from numpy.typing import NDArray
 
-from app.model.encoder import Encoder
-from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
+from app.model.encoder import Encoder, encode_texts
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
 
 # Cosine similarities of a sentence to short descriptions sit in a narrow band (about 0..0.6);
 # a low temperature spreads them into a usable distribution, a bias centres the multi-label sigmoid.
@@ -27,16 +27,15 @@ class EmbeddingBackend:
         self._label_vectors: dict[str, NDArray[np.float32]] = {}
         self._lock = Lock()
 
-    def count_tokens(self, text: str) -> int:
-        return self._encoder.count_tokens(text)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self._encoder.tokenize(texts)
 
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
-        encoded = self._encoder.encode(texts)
-        similarities = encoded.vectors @ self._vectors_for(labels).T
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        similarities = self._encoder.encode(tokens) @ self._vectors_for(labels).T
         scores = zero_shot_scores(similarities, multi_label)
         return [
-            Prediction(tuple(float(s) for s in row), truncated)
-            for row, truncated in zip(scores, encoded.truncated, strict=True)
+            Prediction(tuple(float(s) for s in row), row_tokens.truncated)
+            for row, row_tokens in zip(scores, tokens, strict=True)
         ]
 
     def _vectors_for(self, labels: LabelSet) -> NDArray[np.float32]:
@@ -44,7 +43,7 @@ class EmbeddingBackend:
             vectors = self._label_vectors.get(labels.key)
             if vectors is None:
                 prompts = [f"{label.name}: {label.description}" for label in labels.labels]
-                vectors = self._encoder.encode(prompts).vectors
+                vectors = encode_texts(self._encoder, prompts)
                 if len(self._label_vectors) >= 256:
                     self._label_vectors.clear()
                 self._label_vectors[labels.key] = vectors

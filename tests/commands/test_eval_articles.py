@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.commands.eval import EvalError, read_examples
+from app.commands.connect import CommandError
+from app.commands.eval import read_examples
 from app.commands.eval_articles import Article, is_article_file, read_articles, score
 from app.schemas import ExtractResponse
 from app.text.html import html_to_text
@@ -41,7 +42,7 @@ def test_bad_article_rows_give_a_clear_error(tmp_path: Path) -> None:
     path.write_text(
         '{"id": "x", "text": "A.", "sentences": [{"start": 0, "end": 2, "text": "A.", "label": "x"}]}\n'
     )
-    with pytest.raises(EvalError, match="unknown labels"):
+    with pytest.raises(CommandError, match="unknown labels"):
         read_articles(path)
     sentences = tmp_path / "s.jsonl"
     sentences.write_text('{"text": "A.", "label": "fact"}\n')

@@ -24,7 +24,7 @@ from app.model.embedding import EmbeddingBackend
 from app.model.encoder import default_encoder_path, file_digest
 from app.model.loader import load_backend
 from app.model.torch_encoder import TorchEncoder
-from app.model.types import DEFAULT_LABELS, Label, LabelSet
+from app.model.types import DEFAULT_LABELS, Label, LabelSet, predict_texts
 from app.settings import Settings
 from tests.conftest import REPO, run_cli
 
@@ -107,18 +107,18 @@ def test_training_refuses_both_a_folder_and_replace() -> None:
 def test_default_labels_come_from_the_trained_head(
     backend: AdaptedBackend, sentence: str, label: str
 ) -> None:
-    (prediction,) = backend.predict([sentence], DEFAULT_LABELS, multi_label=False)
+    (prediction,) = predict_texts(backend, [sentence], DEFAULT_LABELS, multi_label=False)
     assert sum(prediction.scores) == pytest.approx(1.0, abs=1e-6)
     assert DEFAULT_LABELS.names[prediction.scores.index(max(prediction.scores))] == label
 
 
 def test_custom_label_sets_are_zero_shot_on_the_base_encoder(backend: AdaptedBackend) -> None:
     sentences = ["Will the bridge reopen before winter?", "The bridge reopened on Monday."]
-    scores = [p.scores for p in backend.predict(sentences, QUESTIONS, multi_label=False)]
+    scores = [p.scores for p in predict_texts(backend, sentences, QUESTIONS, multi_label=False)]
     assert all(len(row) == 2 and sum(row) == pytest.approx(1.0) for row in scores)
     # The head never sees custom labels: the scores are the untuned base encoder's, unchanged.
     base = EmbeddingBackend(TorchEncoder(default_encoder_path(), 256))
-    expected = [p.scores for p in base.predict(sentences, QUESTIONS, multi_label=False)]
+    expected = [p.scores for p in predict_texts(base, sentences, QUESTIONS, multi_label=False)]
     assert len(scores) == len(expected)
     for row, expected_row in zip(scores, expected, strict=True):
         assert list(row) == pytest.approx(list(expected_row), abs=1e-5)
@@ -132,7 +132,7 @@ def test_a_custom_topic_label_set_separates_topics(backend: AdaptedBackend) -> N
         )
     )
     sentences = ["The striker scored twice in the second half.", "The central bank raised interest rates."]
-    first, second = (p.scores for p in backend.predict(sentences, topics, multi_label=False))
+    first, second = (p.scores for p in predict_texts(backend, sentences, topics, multi_label=False))
     assert first[0] > first[1]
     assert second[1] > second[0]
 
@@ -187,5 +187,5 @@ def test_training_from_a_clone_writes_a_new_folder_and_leaves_the_shipped_model(
     assert manifest["training_data"][0]["path"] == "data/cdcp/cdcp_train.jsonl"
     assert (out / OVERLAY_FILE).stat().st_size > 1_000_000  # the six transformer layers, fp16
     smoke = load_adapted(out, torch_encoders(default_encoder_path(), 64))
-    (prediction,) = smoke.predict(["Anything at all."], DEFAULT_LABELS, multi_label=False)
+    (prediction,) = predict_texts(smoke, ["Anything at all."], DEFAULT_LABELS, multi_label=False)
     assert len(prediction.scores) == 3

@@ -1,7 +1,8 @@
 """The blocking and the async client: typed results, retries with backoff, typed errors.
 
-Both build requests and read responses through one core (``_Call`` and ``_read``); only the loop that
-sends, waits and retries is written twice, once blocking and once with ``await``.
+Both build requests and read responses through one core (``_Call`` and ``_read``) and wait for readiness
+by one rule (``_ReadyWait``); only the loops that send, wait and retry are written twice, once blocking
+and once with ``await``.
 
 Retries: 429 (queue full) and 503 (model loading) answers and connection failures are retried with
 exponential backoff and full jitter, waiting at least the server's ``Retry-After``. Every other error
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
@@ -21,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from claimsift_client._version import __version__
-from claimsift_client.errors import ClientError, ResponseError, api_error, unreachable
+from claimsift_client.errors import ClientError, ConnectionFailed, ResponseError, api_error, unreachable
 from claimsift_client.models import Block, ClassifyResponse, ExtractResponse, LabelSpec, LabelsResponse
 from claimsift_client.retry import RetryPolicy, retry_after_seconds, should_retry
 
@@ -116,6 +117,45 @@ def _read(call: _Call[ResponseT], response: httpx.Response) -> ResponseT:
     raise api_error(response)
 
 
+class _ReadyWait:
+    """The one rule for waiting on ``/readyz``, shared by the blocking and the async ``wait_ready``.
+
+    Ready on a 200. A model that failed to load, a server process that exited (``alive``) or the
+    deadline end the wait with the last failure; anything else (503 while loading, connection
+    refused while the server starts) is worth another poll.
+    """
+
+    def __init__(self, base_url: httpx.URL, timeout_s: float, alive: Callable[[], bool] | None) -> None:
+        self._base_url = base_url
+        self._deadline = time.monotonic() + timeout_s
+        self._alive = alive
+
+    def ready(self, outcome: httpx.Response | httpx.TransportError) -> bool:
+        """True when ready; False when worth polling again; raises the failure when waiting must end."""
+        if isinstance(outcome, httpx.Response) and outcome.status_code == 200:
+            return True
+        if isinstance(outcome, httpx.Response):
+            failure: ClientError = api_error(outcome)
+            if _load_failed(outcome):
+                raise failure
+        else:
+            failure = unreachable("GET", self._base_url, "/readyz", outcome)
+        if self._alive is not None and not self._alive():
+            raise ConnectionFailed(f"the server at {self._base_url} exited before it was ready ({failure})")
+        if time.monotonic() >= self._deadline:
+            raise failure
+        return False
+
+
+def _load_failed(response: httpx.Response) -> bool:
+    """/readyz says the model failed to load: waiting longer cannot help."""
+    try:
+        reason = response.json().get("reason", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(reason, str) and reason.startswith("model failed to load")
+
+
 class ClaimsiftClient:
     """Blocking client. Use it as a context manager, or call ``close()``."""
 
@@ -163,20 +203,20 @@ class ClaimsiftClient:
         """The service's default labels and their descriptions."""
         return self._send(_LABELS_CALL)
 
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` (say, the server process) turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = api_error(response)
+                outcome: httpx.Response | httpx.TransportError = self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            time.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            time.sleep(interval_s)
 
     def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):
@@ -252,20 +292,20 @@ class AsyncClaimsiftClient:
         """The service's default labels and their descriptions."""
         return await self._send(_LABELS_CALL)
 
-    async def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    async def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = await self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = api_error(response)
+                outcome: httpx.Response | httpx.TransportError = await self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            await asyncio.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            await asyncio.sleep(interval_s)
 
     async def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):
