@@ -1,10 +1,8 @@
-"""One error tree, one status table, one error body: ``{"error": {"code", "message"}}``."""
+"""One error tree and one status table; the API renders each error as ``{"error": {"code", "message"}}``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from app.observability import current_request_id
 
 
 class ClaimsiftError(Exception):
@@ -99,11 +97,3 @@ STATUS_TABLE: dict[str, tuple[int, str]] = {
     DeadlineExceeded.code: (504, "The request ran past the per-request deadline; nothing more is computed."),
     ClaimsiftError.code: (500, "Unexpected error; the message carries the request id."),
 }
-
-
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    detail = {"code": code, "message": message}
-    request_id = current_request_id()
-    if request_id is not None:
-        detail["request_id"] = request_id  # what a client quotes when it reports a failure
-    return {"error": detail}

@@ -9,12 +9,16 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BackendName = Literal["embedding", "nli"]
+MIN_API_KEY_LENGTH = 16
 
 
 class Settings(BaseSettings):
     """Service configuration. Each field is the env var CLAIMSIFT_<FIELD NAME IN CAPITALS>."""
 
-    model_config = SettingsConfigDict(env_prefix="CLAIMSIFT_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a validation error must never echo a value back (an API key is one).
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMSIFT_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Interface `claimsift serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `claimsift serve` listens on.")
@@ -120,6 +124,24 @@ class Settings(BaseSettings):
         "`https://cms.example.org`; `*` for any. Empty: no CORS headers.",
     )
 
+    def api_key_list(self) -> list[str]:
+        """The keys of CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE; empty means auth is off."""
+        keys = [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
+        if self.api_keys_file is not None:
+            keys += _read_key_file(self.api_keys_file)
+        return keys
+
+    @model_validator(mode="after")
+    def _check_api_keys(self) -> Settings:
+        keys = self.api_key_list()
+        for number, key in enumerate(keys, start=1):
+            if len(key) < MIN_API_KEY_LENGTH:  # the message names the key by number, never by value
+                raise ValueError(
+                    f"API key {number} of {len(keys)} is shorter than {MIN_API_KEY_LENGTH} characters; "
+                    "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        return self
+
     @model_validator(mode="after")
     def _check_template(self) -> Settings:
         if "{}" not in self.nli_hypothesis_template:
@@ -127,3 +149,14 @@ class Settings(BaseSettings):
         if self.backend == "nli" and not self.model:
             raise ValueError("CLAIMSIFT_BACKEND=nli needs CLAIMSIFT_MODEL (a local path or a hub id)")
         return self
+
+
+def _read_key_file(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"CLAIMSIFT_API_KEYS_FILE {path} cannot be read: {type(exc).__name__}") from None
+    keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not keys:
+        raise ValueError(f"CLAIMSIFT_API_KEYS_FILE {path} contains no key")
+    return keys

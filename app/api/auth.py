@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,50 +20,19 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import Unauthorized, error_body
+from app.api.errors import error_body
+from app.errors import Unauthorized
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MIN_KEY_LENGTH = 16
 PROTECTED_PREFIX = "/v1"
 _REALM = 'Bearer realm="claimsift"'
 
 
-class ApiKeyConfigError(ValueError):
-    """The configured keys are unusable; the message never contains a key."""
-
-
-def load_api_keys(settings: Settings) -> list[str]:
-    """Keys from CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE; empty means auth is off."""
-    keys = [key.strip() for key in settings.api_keys.get_secret_value().split(",") if key.strip()]
-    if settings.api_keys_file is not None:
-        keys += _read_key_file(settings.api_keys_file)
-    for number, key in enumerate(keys, start=1):
-        if len(key) < MIN_KEY_LENGTH:
-            raise ApiKeyConfigError(
-                f"API key {number} of {len(keys)} is shorter than {MIN_KEY_LENGTH} characters; "
-                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-            )
-    return keys
-
-
-def _read_key_file(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ApiKeyConfigError(
-            f"CLAIMSIFT_API_KEYS_FILE {path} cannot be read: {type(exc).__name__}"
-        ) from None
-    keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if not keys:
-        raise ApiKeyConfigError(f"CLAIMSIFT_API_KEYS_FILE {path} contains no key")
-    return keys
-
-
 def install_access_control(app: FastAPI, settings: Settings) -> None:
     """Add the key check and CORS as the settings ask; CORS goes outside so 401s carry its headers."""
-    keys = load_api_keys(settings)
+    keys = settings.api_key_list()
     if keys:
         app.add_middleware(ApiKeyGuard, keys=keys)
         _document_security(app)

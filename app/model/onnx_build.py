@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from app.errors import ModelLoadError
 
 if TYPE_CHECKING:
-    from app.classify.onnx import ModelWriter
+    from app.model.export import ModelWriter
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAPPING_KEY = "claimsift.initializers"
@@ -106,7 +106,8 @@ class StoredTensor:
 
 def write_models(template: Path, weights: Sequence[Path], folder: Path, cache_root: Path) -> None:
     """Both models of an export into ``folder``; ``weights`` in order, later files win (an overlay)."""
-    from app.classify.onnx import MODEL_FILES, quantize
+    from app.model.export import quantize
+    from app.model.onnx import MODEL_FILES
 
     model = _load(template)
     mapping: dict[str, dict[str, Any]] = json.loads(_metadata(model)[MAPPING_KEY])
@@ -256,7 +257,7 @@ def _try_link(source: Path, target: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    from app.classify.encoder import file_digest
+    from app.model.encoder import file_digest
 
     return file_digest(path)
 

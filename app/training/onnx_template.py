@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from app.classify.onnx import export_graph
+from app.model.export import export_graph
 from app.model.onnx_build import ARCHITECTURE_KEY, MAPPING_KEY, read_architecture, template_path
 
 

@@ -16,7 +16,8 @@ from tests.conftest import REPO
 # The CLI as a real process in which torch and transformers cannot be imported (an install without the
 # extra); everything else is this environment.
 WITHOUT_TORCH = (
-    "import sys\nsys.modules.update(torch=None, transformers=None)\nfrom app.cli import main\nmain()\n"
+    "import sys\nsys.modules.update(torch=None, transformers=None)\n"
+    "from app.commands.cli import main\nmain()\n"
 )
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.classify.encoder import DEFAULT_ENCODER_NAME
-from app.classify.onnx import OnnxEncoder
 from app.model import onnx_build, weights
+from app.model.encoder import DEFAULT_ENCODER_NAME
 from app.model.extras import torch_available
+from app.model.onnx import OnnxEncoder
 from tests.conftest import REPO
 
 CACHE = REPO / "models" / "cache"
@@ -71,7 +71,8 @@ def test_prepare_builds_both_models_from_the_template_without_torch(tmp_path: Pa
     (models / "cache" / "base").mkdir(parents=True)
     shutil.copytree(base_dir, models / "cache" / "base" / base_dir.name)
     script = (
-        "import sys\nsys.modules.update(torch=None, transformers=None)\nfrom app.cli import main\nmain()\n"
+        "import sys\nsys.modules.update(torch=None, transformers=None)\n"
+        "from app.commands.cli import main\nmain()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, "prepare"],
@@ -103,8 +104,8 @@ def test_the_filled_template_is_the_graph_torch_exports(tmp_path: Path, base_dir
     import onnx
     from onnx import numpy_helper
 
-    from app.classify.encoder import TorchEncoder
-    from app.classify.onnx import export_graph
+    from app.model.export import export_graph
+    from app.model.torch_encoder import TorchEncoder
 
     overlay = REPO / "models" / "claimsift-news" / "encoder-overlay.safetensors"
     weight_files = [base_dir / "model.safetensors", overlay]
@@ -127,7 +128,7 @@ def test_the_filled_template_is_the_graph_torch_exports(tmp_path: Path, base_dir
 @pytest.mark.slow
 def test_the_fp32_model_reading_fp16_weight_files_matches_torch(tmp_path: Path, base_dir: Path) -> None:
     needs_torch()
-    from app.classify.encoder import TorchEncoder
+    from app.model.torch_encoder import TorchEncoder
 
     overlay = REPO / "models" / "claimsift-news" / "encoder-overlay.safetensors"
     template = onnx_build.find_template(base_dir)
