@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import extract, health, web
+from app.api import docs, extract, health, web
 from app.api import metrics as metrics_route
 from app.api.auth import install_access_control
 from app.api.errors import install_error_handlers
@@ -106,6 +106,10 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
         version=__version__,
         summary="Label each sentence of an article as fact, assessment or prescription.",
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: app/api/docs.py serves /docs offline.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(web.router)
+    app.include_router(docs.router)
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     # Outside the body guard: the deadline covers reading the body.

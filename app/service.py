@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.attribution import attributed, speaker_span
 from app.batching import Batcher, StageTimes
@@ -172,18 +173,12 @@ class ClaimService:
     ) -> list[SentenceResult]:
         sentences = []
         for index, i in enumerate(document.labelled):
-            span, context = document.spans[i], document.contexts[i]
+            context = document.contexts[i]
             shaped, source = attributed(next(scored), context.quoted, use_context, default_labels)
             sentences.append(
                 SentenceResult(
                     index=index,
-                    text=span.text,
-                    start=span.start,
-                    end=span.end,
-                    start_utf16=document.utf16[2 * i],
-                    end_utf16=document.utf16[2 * i + 1],
-                    path=document.paths[i],
-                    role=context.role,
+                    **_placed(document, i),
                     quoted=context.quoted,
                     speaker=speaker_span(context.speaker, document.speakers_utf16[i]),
                     label_source=source,
@@ -272,19 +267,21 @@ def _counts(label_set: LabelSet, sentences: Sequence[SentenceResult]) -> dict[st
 
 def _skipped(document: _Document) -> list[SkippedSentence]:
     labelled = set(document.labelled)
-    return [
-        SkippedSentence(
-            text=span.text,
-            start=span.start,
-            end=span.end,
-            start_utf16=document.utf16[2 * i],
-            end_utf16=document.utf16[2 * i + 1],
-            path=document.paths[i],
-            role=document.contexts[i].role,
-        )
-        for i, span in enumerate(document.spans)
-        if i not in labelled
-    ]
+    return [SkippedSentence(**_placed(document, i)) for i in range(len(document.spans)) if i not in labelled]
+
+
+def _placed(document: _Document, i: int) -> dict[str, Any]:
+    """Where sentence ``i`` of ``document`` is: text, code-point and UTF-16 offsets, element path, role."""
+    span = document.spans[i]
+    return {
+        "text": span.text,
+        "start": span.start,
+        "end": span.end,
+        "start_utf16": document.utf16[2 * i],
+        "end_utf16": document.utf16[2 * i + 1],
+        "path": document.paths[i],
+        "role": document.contexts[i].role,
+    }
 
 
 def _classify_result(text: str, scored: Scored, use_context: bool, default_labels: bool) -> ClassifyResult:

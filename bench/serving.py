@@ -6,13 +6,13 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from app.client import ClaimsiftClient
+from claimsift_client import ClaimsiftClient
 
 
 def wait_ready(
     url: str, process: subprocess.Popen[Any], timeout_s: float = 120.0, interval_s: float = 0.2
 ) -> None:
-    """Poll ``url``/readyz until it answers 200; ``app.client.ClientError`` if ``process`` exits first,
+    """Poll ``url``/readyz until it answers 200; ``claimsift_client.ClientError`` if ``process`` exits first,
     the model fails to load, or ``timeout_s`` passes."""
     with ClaimsiftClient(url, timeout_s=2) as client:
         client.wait_ready(timeout_s, interval_s=interval_s, alive=lambda: process.poll() is None)

@@ -4,7 +4,7 @@
 
 Run against the compose "scale" profile (nginx in front of 2+ replicas; scripts/docker-smoke.sh --scale
 does). For --seconds (60) it keeps --clients (16) clients sending articles through nginx with the
-project's Python client (app/client.py, which retries 503 and connection failures). At --kill-at (10 s)
+project's Python client (claimsift_client, which retries 503 and connection failures). At --kill-at (10 s)
 it `docker kill`s one replica, `docker start`s it 5 s later and times when its /readyz answers 200. The
 load goes on until the replica has been ready for 10 s, if that is later than --seconds, but never past
 --max-seconds (150): a slow machine may take longer to load the model. It exits 1 unless:
@@ -36,9 +36,9 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run as a script: reach the app package beside it
+sys.path.insert(0, str(REPO / "clients" / "python" / "src"))  # this checkout's client package
 
-from app.client import AsyncClaimsiftClient, ClientError  # noqa: E402
+from claimsift_client import AsyncClaimsiftClient, ClientError  # noqa: E402
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("lost_replica_request_id")
 # nginx's log line (deploy/nginx/nginx.conf): ... 200 ... upstream=A[, B] ustatus=S[, S] id=ID t=EPOCH

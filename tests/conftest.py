@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from claimsift_client import AsyncClaimsiftClient
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.client import AsyncClaimsiftClient
 from app.main import create_app
 from app.model.loader import load_backend
 from app.model.types import Backend
@@ -111,17 +111,19 @@ def tiny_nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_cli(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path = REPO
 ) -> subprocess.CompletedProcess[str]:
-    """`claimsift ARGS` as a real process from the repo root, with ``env`` added to this environment."""
+    """`claimsift ARGS` as a real process (from the repo root unless ``cwd``), ``env`` added to this one's."""
+    # This checkout's code first on the path, also when the command runs in another folder.
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
     )
 
 

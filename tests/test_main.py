@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from claimsift_client import AsyncClaimsiftClient, ServiceBusy
 
-from app.client import AsyncClaimsiftClient, ServiceBusy
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import metric

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from app.client import APIError, AsyncClaimsiftClient, ClientError, Format
+from claimsift_client import APIError, AsyncClaimsiftClient, ClientError, Format
+
 from app.commands.connect import CommandError, open_client, run_command
 from app.commands.inputs import jsonl_lines
 from app.schemas import ExtractResponse

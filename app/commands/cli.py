@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.errors import ModelLoadError
 from app.settings import Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -19,7 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: Command = args.command
-    return command(args)
+    try:
+        return command(args)
+    except ModelLoadError as exc:  # a missing extra, an unfetchable base: one line, not a traceback
+        sys.exit(f"claimsift: {exc}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,9 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(command=_eval)
     _add_classify(commands)
     train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
-    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default ../shared/data/cdcp_train.jsonl)")
+    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default data/cdcp/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
-    train.add_argument("--out", type=Path, help="artifact folder to write (default models/claimsift-news)")
+    destination = train.add_mutually_exclusive_group()
+    destination.add_argument(
+        "--out", type=Path, help="artifact folder to write (default models/trained/claimsift-news)"
+    )
+    destination.add_argument(
+        "--replace", action="store_true", help="write over the shipped model, models/claimsift-news"
+    )
     train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
@@ -64,10 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(command=_train)
     prepare = commands.add_parser(
         "prepare",
-        help="build the generated artifacts the configured model needs (its ONNX int8 export), "
-        "so that a later start is fast and needs no torch",
+        help="fetch the pinned base encoder's files and build the ONNX models the configured model needs, "
+        "so that a later start is fast and needs neither torch nor the network",
     )
     prepare.set_defaults(command=_prepare)
+    template = commands.add_parser(
+        "onnx-template",
+        help="write the weight-free ONNX graph template of an encoder architecture (needs [torch])",
+    )
+    template.add_argument("model_dir", nargs="?", type=Path, help="model folder (default: the pinned base)")
+    template.set_defaults(command=_onnx_template)
     return parser
 
 
@@ -145,6 +161,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift train")
     from app.training import cv, train
 
     overrides = {
@@ -156,7 +175,10 @@ def _train(args: argparse.Namespace) -> int:
     }
     config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
     cdcp, news = args.cdcp or train.DEFAULT_CDCP, args.news or train.DEFAULT_NEWS
-    out = args.out or train.DEFAULT_OUT
+    out = train.SHIPPED if args.replace else args.out or train.DEFAULT_OUT
+    missing = train.missing_data(cdcp, news)
+    if missing is not None:
+        sys.exit(f"claimsift train: {missing}")
     if args.cv:
         return cv.cv_command(cdcp, news, out, config)
     return train.train_command(cdcp, news, out, config, " ".join(["claimsift", *sys.argv[1:]]))
@@ -166,6 +188,19 @@ def _prepare(args: argparse.Namespace) -> int:
     from app.commands.prepare import run
 
     return run(load_settings())
+
+
+def _onnx_template(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift onnx-template")
+    from app.model.encoder import default_encoder_path
+    from app.training.onnx_template import write_template
+
+    model_dir = args.model_dir or default_encoder_path(load_settings().models_dir / "cache")
+    path = write_template(model_dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): commit it; `claimsift prepare` fills it")
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import sys
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
-from app.client import AsyncClaimsiftClient, AuthenticationError, ClientError
+from claimsift_client import AsyncClaimsiftClient, AuthenticationError, ClientError
+
 from app.settings import Settings
 
 API_KEY_ENV = "CLAIMSIFT_API_KEY"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from claimsift_client import AsyncClaimsiftClient, ClientError
 
-from app.client import AsyncClaimsiftClient, ClientError
 from app.commands.connect import CommandError, open_client, run_command
 from app.commands.inputs import Line, jsonl_lines
 from app.schemas import ClassifyResponse, ModelInfo

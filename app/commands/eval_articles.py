@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from claimsift_client import AsyncClaimsiftClient
 
-from app.client import AsyncClaimsiftClient
 from app.commands.connect import CommandError
 from app.commands.eval import check_labels, model_name
 from app.schemas import ExtractResponse, SentenceResult

@@ -1,6 +1,7 @@
 """`claimsift train`: adapt the base MiniLM to fact / assessment / prescription, reproducibly.
 
-Data: the CDCP train split (ODbL) and our own news sentences (``data/news/part*.jsonl``). 20% of the news
+Data, both in the repository: the CDCP train split (``data/cdcp/``, ODbL: see its README) and our own news
+sentences (``data/news/part*.jsonl``). 20% of the news
 documents (chosen by a hash of the doc id) are held out for the "own news" number and never trained on;
 10% of the remaining documents calibrate the temperature. The CheckThat! files are never read here.
 
@@ -34,9 +35,10 @@ from app.model.types import DEFAULT_LABELS
 from app.training.report import Report, metrics
 
 LABELS = DEFAULT_LABELS.names
-DEFAULT_CDCP = Path("../shared/data/cdcp_train.jsonl")
+DEFAULT_CDCP = Path("data/cdcp/cdcp_train.jsonl")
 DEFAULT_NEWS = Path("data/news")
-DEFAULT_OUT = Path("models/claimsift-news")
+DEFAULT_OUT = Path("models/trained/claimsift-news")  # a new folder: the shipped model stays as it is
+SHIPPED = Path("models/claimsift-news")  # written only with `claimsift train --replace`
 HELDOUT_FILE = Path("models/cache/news_heldout.jsonl")
 HELDOUT_PERCENT = 20  # of news documents: the "own news" test split
 CALIBRATION_PERCENT = 10  # of the remaining training documents: fits the temperature
@@ -105,6 +107,16 @@ def read_news(folder: Path) -> list[Row]:
     rows = [row for path in news_files(folder) for row in read_rows(path, "doc", "news")]
     unique = {row.text: row for row in rows}  # a repeated sentence counts once
     return list(unique.values())
+
+
+def missing_data(cdcp: Path, news: Path) -> str | None:
+    """Why training cannot start, in one line, or None when both data sets are there."""
+    where = "run from the repository's root, or pass"
+    if not cdcp.is_file():
+        return f"no CDCP training data at {cdcp} (data/cdcp/ of the repository: {where} --cdcp FILE)"
+    if not news_files(news):
+        return f"no news training data at {news} (no part*.jsonl; data/news/: {where} --news DIR)"
+    return None
 
 
 def is_heldout(row: Row) -> bool:

@@ -8,8 +8,8 @@ import time
 
 import httpx
 from asgi_lifespan import LifespanManager
+from claimsift_client import AsyncClaimsiftClient
 
-from app.client import AsyncClaimsiftClient
 from app.main import create_app
 from app.model.types import Backend
 from app.settings import Settings

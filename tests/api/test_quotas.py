@@ -163,7 +163,7 @@ class Load:
 async def heavy_client(
     http: httpx.AsyncClient, key: str, number: int, stop: asyncio.Event, load: Load
 ) -> None:
-    """Sends 30-sentence articles back to back; after a 429 it waits the Retry-After (as app/client.py)."""
+    """Sends 30-sentence articles back to back; after a 429 it waits the Retry-After (as claimsift_client)."""
     serial = 0
     while not stop.is_set():
         serial += 1

@@ -26,8 +26,7 @@ from app.model.loader import load_backend
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import DEFAULT_LABELS, Label, LabelSet, predict_texts
 from app.settings import Settings
-from app.training.train import TrainConfig, train_command
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 ARTIFACT = REPO / "models" / "claimsift-news"
 QUESTIONS = LabelSet(
@@ -65,6 +64,33 @@ def test_manifest_records_the_committed_news_data() -> None:
     assert sorted(news) == [path.name for path in committed]
     for path in committed:
         assert news[path.name]["sha256"] == file_digest(path), f"{path} changed since the model was trained"
+
+
+def test_manifest_records_the_cdcp_data_committed_beside_it() -> None:
+    manifest = read_manifest(ARTIFACT)
+    (cdcp,) = [record for record in manifest["training_data"] if "cdcp" in record["path"]]
+    committed = REPO / "data" / "cdcp" / "cdcp_train.jsonl"
+    assert cdcp["path"] == "data/cdcp/cdcp_train.jsonl"  # in the repository: a clone alone can retrain
+    assert cdcp["sha256"] == file_digest(committed), f"{committed} changed since the model was trained"
+    assert cdcp["rows"] == len(committed.read_text(encoding="utf-8").splitlines())
+    notice = (REPO / "data" / "cdcp" / "README.md").read_text(encoding="utf-8")
+    assert "Open Database License (ODbL)" in notice  # the attribution the ODbL asks for travels with it
+
+
+@pytest.mark.parametrize(
+    ("missing", "says"), [("--cdcp", "no CDCP training data at"), ("--news", "no news training data at")]
+)
+def test_training_without_its_data_fails_with_one_clear_line(tmp_path: Path, missing: str, says: str) -> None:
+    result = run_cli("train", missing, str(tmp_path / "absent"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
+    assert result.stderr.startswith(f"claimsift train: {says} {tmp_path / 'absent'}")
+
+
+def test_training_refuses_both_a_folder_and_replace() -> None:
+    result = run_cli("train", "--out", "models/trained/x", "--replace")
+    assert result.returncode == 2
+    assert "not allowed with argument" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -126,19 +152,20 @@ def test_a_missing_artifact_leaves_a_clear_load_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_training_command_smoke_run_writes_a_loadable_artifact(tmp_path: Path) -> None:
+def test_training_from_a_clone_writes_a_new_folder_and_leaves_the_shipped_model(tmp_path: Path) -> None:
     guide = [
         ("The council voted 7-2 on Monday.", "fact"),
         ("The budget is a missed opportunity.", "assessment"),
         ("The government should publish the report.", "prescription"),
     ]
-    cdcp = tmp_path / "cdcp.jsonl"
+    cdcp = tmp_path / "data" / "cdcp" / "cdcp_train.jsonl"  # the layout of a clone: the default paths
+    cdcp.parent.mkdir(parents=True)
     cdcp.write_text(
         "".join(
             json.dumps({"text": t, "label": lb, "doc_id": str(i)}) + "\n" for i, (t, lb) in enumerate(guide)
         )
     )
-    news = tmp_path / "news"
+    news = tmp_path / "data" / "news"
     news.mkdir()
     (news / "part1.jsonl").write_text(
         "".join(
@@ -146,11 +173,18 @@ def test_training_command_smoke_run_writes_a_loadable_artifact(tmp_path: Path) -
             for i, (t, lb) in enumerate(guide * 4)
         )
     )
-    out = tmp_path / "model"
-    config = TrainConfig(epochs=1, batch_size=8, max_length=16)
-    assert train_command(cdcp, news, out, config, "claimsift train --smoke", tmp_path / "heldout.jsonl") == 0
+    shipped = tmp_path / "models" / "claimsift-news"
+    shipped.mkdir(parents=True)
+    (shipped / MANIFEST_FILE).write_text("the shipped model")
+
+    result = run_cli("train", "--epochs", "1", "--max-length", "16", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert (shipped / MANIFEST_FILE).read_text() == "the shipped model"
+    out = tmp_path / "models" / "trained" / "claimsift-news"
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["config"]["epochs"] == 1
+    assert manifest["training_data"][0]["path"] == "data/cdcp/cdcp_train.jsonl"
     assert (out / OVERLAY_FILE).stat().st_size > 1_000_000  # the six transformer layers, fp16
     smoke = load_adapted(out, torch_encoders(default_encoder_path(), 64))
     (prediction,) = predict_texts(smoke, ["Anything at all."], DEFAULT_LABELS, multi_label=False)

@@ -1,15 +1,8 @@
-"""Python client for the claimsift HTTP API: sync and async, typed results, retries with backoff.
+"""The blocking and the async client: typed results, retries with backoff, typed errors.
 
-    from app.client import ClaimsiftClient
-
-    with ClaimsiftClient("http://127.0.0.1:8000", api_key="...") as claims:
-        result = claims.extract("The council voted 7-2. The decision was a mistake.")
-        for sentence in result.sentences:
-            print(sentence.label, sentence.text)
-
-``AsyncClaimsiftClient`` has the same methods as coroutines. Both build requests and read responses
-through one core (``_Call`` and ``_read``); only the loop that sends, waits and retries is written twice,
-once blocking and once with ``await``. Results are the pydantic models of ``app.schemas``.
+Both build requests and read responses through one core (``_Call`` and ``_read``) and wait for readiness
+by one rule (``_ReadyWait``); only the loops that send, wait and retry are written twice, once blocking
+and once with ``await``.
 
 Retries: 429 (queue full) and 503 (model loading) answers and connection failures are retried with
 exponential backoff and full jitter, waiting at least the server's ``Retry-After``. Every other error
@@ -19,88 +12,24 @@ raises at once. All calls are idempotent, so a retry never does anything twice.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from app import __version__
-from app.schemas import ClassifyResponse, ExtractResponse, LabelSpec, LabelsResponse
+from claimsift_client._version import __version__
+from claimsift_client.errors import ClientError, ConnectionFailed, ResponseError, api_error, unreachable
+from claimsift_client.models import Block, ClassifyResponse, ExtractResponse, LabelSpec, LabelsResponse
+from claimsift_client.retry import RetryPolicy, retry_after_seconds, should_retry
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 Format = Literal["text", "html"]
-Block = Mapping[str, str]  # {"id": ..., "text": ...}
-Labels = Sequence[LabelSpec | Mapping[str, str]]
-
-RETRY_STATUSES = frozenset({429, 503})
-
-
-class ClientError(Exception):
-    """Base of every error this client raises; ``code`` names it the way the API names its errors."""
-
-    code = "client_error"
-
-
-class ConnectionFailed(ClientError):
-    """The service could not be reached (refused, DNS, timeout) even after the retries."""
-
-    code = "connection_failed"
-
-
-class ResponseError(ClientError):
-    """The service answered 200 with a body that is not the documented response."""
-
-    code = "bad_response"
-
-
-class APIError(ClientError):
-    """The service answered with an error: the HTTP status and the API's ``{"error": {...}}`` body."""
-
-    def __init__(self, status: int, code: str, message: str, request_id: str | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.request_id = request_id
-
-
-class AuthenticationError(APIError):
-    """401/403: the API key is missing or wrong."""
-
-
-class InvalidRequest(APIError):
-    """400/413/415/422 and other 4xx: the request itself must change before it can succeed."""
-
-
-class ServiceBusy(APIError):
-    """429 or 503 after every retry: the queue stayed full or the model is still loading."""
-
-
-class ServerError(APIError):
-    """500 and other 5xx answers."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry 429/503 answers and connection failures."""
-
-    attempts: int = 4  # tries in all, the first included
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0  # cap of the exponential backoff
-    max_retry_after_s: float = 120.0  # the longest server-requested wait this client accepts
-
-    def delay(self, attempt: int, retry_after_s: float | None) -> float:
-        """Seconds to wait before try ``attempt + 1`` (``attempt`` counts from 1)."""
-        # Full jitter spreads clients that failed together; Retry-After is the server's floor.
-        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
-        return max(backoff, min(retry_after_s or 0.0, self.max_retry_after_s))
+Blocks = Sequence[Block | Mapping[str, str]]  # models or {"id": ..., "text": ...}
+Labels = Sequence[LabelSpec | Mapping[str, str]]  # models or {"name": ..., "description": ...}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +44,7 @@ class _Call(Generic[ResponseT]):
 
 def _extract_call(
     text: str | None,
-    blocks: Sequence[Block] | None,
+    blocks: Blocks | None,
     format: Format,
     labels: Labels | None,
     multi_label: bool,
@@ -128,7 +57,12 @@ def _extract_call(
     if text is not None:
         body["text"] = text
     else:
-        body["blocks"] = [{"id": str(block["id"]), "text": str(block["text"])} for block in blocks or ()]
+        body["blocks"] = [
+            block.model_dump()
+            if isinstance(block, Block)
+            else {"id": str(block["id"]), "text": str(block["text"])}
+            for block in blocks or ()
+        ]
     body.update(_options(labels, multi_label, threshold, context))
     return _Call("POST", "/v1/extract", ExtractResponse, body)
 
@@ -171,24 +105,6 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return headers
 
 
-def _should_retry(response: httpx.Response) -> bool:
-    return response.status_code in RETRY_STATUSES
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds: either delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _read(call: _Call[ResponseT], response: httpx.Response) -> ResponseT:
     """The typed body of a 200, or the API error the service answered, raised as its exception."""
     if response.status_code == 200:
@@ -198,33 +114,7 @@ def _read(call: _Call[ResponseT], response: httpx.Response) -> ResponseT:
             raise ResponseError(
                 f"{call.method} {call.path}: the 200 body is not a {call.model.__name__}: {exc}"
             ) from exc
-    raise _api_error(response)
-
-
-def _api_error(response: httpx.Response) -> APIError:
-    status = response.status_code
-    code, message, request_id = f"http_{status}", response.text[:300] or response.reason_phrase, None
-    try:
-        detail = response.json()["error"]
-        code, message = str(detail["code"]), str(detail["message"])
-        request_id = detail.get("request_id") or response.headers.get("x-request-id")
-    except (ValueError, KeyError, TypeError):
-        pass  # not the API's error body (a proxy's HTML page, say): keep the raw text
-    kind: type[APIError]
-    if status in (401, 403):
-        kind = AuthenticationError
-    elif status in RETRY_STATUSES:
-        kind = ServiceBusy
-    elif status >= 500:
-        kind = ServerError
-    else:
-        kind = InvalidRequest
-    return kind(status, code, message, request_id)
-
-
-def _unreachable(method: str, base_url: httpx.URL, path: str, exc: httpx.HTTPError) -> ConnectionFailed:
-    reason = str(exc) or type(exc).__name__
-    return ConnectionFailed(f"{method} {str(base_url).rstrip('/')}{path} failed: {reason}")
+    raise api_error(response)
 
 
 class _ReadyWait:
@@ -245,11 +135,11 @@ class _ReadyWait:
         if isinstance(outcome, httpx.Response) and outcome.status_code == 200:
             return True
         if isinstance(outcome, httpx.Response):
-            failure: ClientError = _api_error(outcome)
+            failure: ClientError = api_error(outcome)
             if _load_failed(outcome):
                 raise failure
         else:
-            failure = _unreachable("GET", self._base_url, "/readyz", outcome)
+            failure = unreachable("GET", self._base_url, "/readyz", outcome)
         if self._alive is not None and not self._alive():
             raise ConnectionFailed(f"the server at {self._base_url} exited before it was ready ({failure})")
         if time.monotonic() >= self._deadline:
@@ -287,7 +177,7 @@ class ClaimsiftClient:
         self,
         text: str | None = None,
         *,
-        blocks: Sequence[Block] | None = None,
+        blocks: Blocks | None = None,
         format: Format = "text",
         labels: Labels | None = None,
         multi_label: bool = False,
@@ -335,10 +225,10 @@ class ClaimsiftClient:
                 response = self._http.request(call.method, call.path, json=call.body)
             except httpx.HTTPError as exc:  # connection, timeout, protocol or decoding failures
                 if last or not isinstance(exc, httpx.TransportError):
-                    raise _unreachable(call.method, self._http.base_url, call.path, exc) from exc
+                    raise unreachable(call.method, self._http.base_url, call.path, exc) from exc
                 time.sleep(self.retry.delay(attempt, None))
                 continue
-            if last or not _should_retry(response):
+            if last or not should_retry(response):
                 return _read(call, response)
             time.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -376,7 +266,7 @@ class AsyncClaimsiftClient:
         self,
         text: str | None = None,
         *,
-        blocks: Sequence[Block] | None = None,
+        blocks: Blocks | None = None,
         format: Format = "text",
         labels: Labels | None = None,
         multi_label: bool = False,
@@ -424,10 +314,10 @@ class AsyncClaimsiftClient:
                 response = await self._http.request(call.method, call.path, json=call.body)
             except httpx.HTTPError as exc:  # connection, timeout, protocol or decoding failures
                 if last or not isinstance(exc, httpx.TransportError):
-                    raise _unreachable(call.method, self._http.base_url, call.path, exc) from exc
+                    raise unreachable(call.method, self._http.base_url, call.path, exc) from exc
                 await asyncio.sleep(self.retry.delay(attempt, None))
                 continue
-            if last or not _should_retry(response):
+            if last or not should_retry(response):
                 return _read(call, response)
             await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
         raise AssertionError("unreachable: the last attempt returns or raises")
