@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.classify.backend import Prediction
+from app.model.types import Prediction
 
 # Dict slot, key tuple, Prediction and its score floats, beyond the text itself (tracemalloc: ~420).
 ENTRY_OVERHEAD_BYTES = 450

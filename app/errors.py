@@ -1,10 +1,8 @@
-"""One error tree, one status table, one error body: ``{"error": {"code", "message"}}``."""
+"""One error tree and one status table; the API renders each error as ``{"error": {"code", "message"}}``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from app.observability import current_request_id
 
 
 class ClaimsiftError(Exception):
@@ -64,6 +62,16 @@ class Overloaded(ClaimsiftError):
         super().__init__(message, headers={"Retry-After": str(retry_after_s)})
 
 
+class QuotaExceeded(ClaimsiftError):
+    """The API key is over its own rate or concurrency quota (the keys file); other keys are unaffected."""
+
+    status = 429
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
 class InferenceFailed(ClaimsiftError):
     """A batch failed inside the backend: only the requests in that batch see it."""
 
@@ -94,16 +102,12 @@ STATUS_TABLE: dict[str, tuple[int, str]] = {
     "not_found": (404, "No such route."),
     "method_not_allowed": (405, "The route exists but not for this method."),
     Overloaded.code: (429, "The inference queue is full; retry after Retry-After seconds."),
+    QuotaExceeded.code: (
+        429,
+        "The API key is over its rate or concurrency quota (keys file); retry after Retry-After seconds.",
+    ),
     NotReady.code: (503, "The model is not loaded yet (see /readyz); retry after Retry-After seconds."),
     InferenceFailed.code: (500, "The backend failed on this request's batch; other requests are unaffected."),
     DeadlineExceeded.code: (504, "The request ran past the per-request deadline; nothing more is computed."),
     ClaimsiftError.code: (500, "Unexpected error; the message carries the request id."),
 }
-
-
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    detail = {"code": code, "message": message}
-    request_id = current_request_id()
-    if request_id is not None:
-        detail["request_id"] = request_id  # what a client quotes when it reports a failure
-    return {"error": detail}

@@ -96,7 +96,7 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, MemoryWatch, st
 
 
 def classify(archive: Path, env: dict[str, str]) -> Result:
-    command = [sys.executable, "-m", "app.cli", "classify", str(archive), "--no-progress"]
+    command = [sys.executable, "-m", "app", "classify", str(archive), "--no-progress"]
     wall, watch, stdout = run(command, env)
     sentences = sum(len(json.loads(line)["result"]["sentences"]) for line in stdout.splitlines())
     # classify loads the model before its first record: the model's load counts as start-up here too
@@ -104,7 +104,7 @@ def classify(archive: Path, env: dict[str, str]) -> Result:
 
 
 def backfill(archive: Path, workers: int, out: Path, env: dict[str, str]) -> Result:
-    command = [sys.executable, "-m", "app.cli", "backfill", str(archive), "--out", str(out)]
+    command = [sys.executable, "-m", "app", "backfill", str(archive), "--out", str(out)]
     wall, watch, _ = run([*command, "--workers", str(workers), "--no-progress"], env)
     summary = json.loads((out / "_runs.jsonl").read_text().splitlines()[-1])
     name = f"`claimsift backfill --workers {workers}`"

@@ -218,7 +218,7 @@ class Plan:
 
 def run(plan: Plan) -> str:
     articles = build_articles(plan.sentences_per_article, 32)
-    service_cmd = [sys.executable, "-m", "app.cli", "serve"]
+    service_cmd = [sys.executable, "-m", "app", "serve"]
     baseline_cmd = [sys.executable, "-m", "bench.baseline"]
     results: list[LevelResult] = []
     stats = {"service": ServerStats(), "baseline": ServerStats()}

@@ -163,7 +163,7 @@ def summarize(
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": os.environ.get("CLAIMSIFT_LOG_LEVEL", "warning")}
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, cwd=REPO, env=env)
 
 

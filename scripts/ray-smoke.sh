@@ -63,10 +63,7 @@ export CS_RAY_DATA=$data CS_RAY_AUTH_TOKEN
 CS_RAY_AUTH_TOKEN=$(python -c 'import secrets; print(secrets.token_hex(32))')
 
 t=$(date +%s)
-# The runtime image's packages from a wheels folder, as scripts/docker-smoke.sh builds it (this machine
-# reaches PyPI but not PyTorch's CPU index); Ray itself comes from PyPI.
-scripts/fetch-wheels.sh
-CS_WHEELS=wheels compose build ray-head
+CS_WHEELS= compose build ray-head  # from PyPI, as scripts/docker-smoke.sh builds the runtime image
 log "image claimsift:runtime-ray built in $(( $(date +%s) - t )) s," \
   "$(docker image inspect --format '{{.Size}}' claimsift:runtime-ray | awk '{printf "%.0f MB", $1/1e6}'), torch installed:" \
   "$(docker run --rm claimsift:runtime-ray python -c 'import importlib.util as u; print(u.find_spec("torch") is not None)')"
@@ -76,7 +73,7 @@ log "cluster up (head + 2 workers) in $(( $(date +%s) - t )) s"
 
 log "embedded run on this machine"
 (export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} && cd "$data" &&
-  timeout 900 python -m app.cli backfill archive.jsonl --out out-local --workers 2 --no-progress)
+  timeout 900 python -m app backfill archive.jsonl --out out-local --workers 2 --no-progress)
 log "the same archive on the cluster (driver on the head, --address auto)"
 t=$(date +%s)
 compose exec -T ray-head timeout 900 claimsift backfill archive.jsonl --out out-cluster \

@@ -9,7 +9,7 @@ import uuid
 import httpx
 
 from app.cache import ENTRY_OVERHEAD_BYTES, CacheScope, SentenceCache
-from app.classify.backend import Prediction
+from app.model.types import Prediction
 
 SCOPE = CacheScope("model-v1", "labels-a", False)
 

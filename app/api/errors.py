@@ -1,4 +1,4 @@
-"""The error boundary: every exception leaves as ``{"error": {"code", "message"}}``."""
+"""The error boundary: every exception leaves as ``{"error": {"code", "message", "request_id"}}``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.errors import ClaimsiftError, error_body
-from app.observability import REQUEST_ID_HEADER, current_request_id
+from app.errors import ClaimsiftError
+from app.obs.context import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one error body of the API; the request id is what a client quotes when it reports a failure."""
+    detail = {"code": code, "message": message}
+    request_id = current_request_id()
+    if request_id is not None:
+        detail["request_id"] = request_id
+    return {"error": detail}
 
 
 def install_error_handlers(app: FastAPI) -> None:

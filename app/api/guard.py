@@ -10,7 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ClaimsiftError, InvalidEncoding, PayloadTooLarge, UnsupportedMediaType, error_body
+from app.api.errors import error_body
+from app.errors import ClaimsiftError, InvalidEncoding, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 

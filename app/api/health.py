@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import RuntimeDep
+from app.api.deps import EngineDep
 
 router = APIRouter(tags=["health"])
 
@@ -17,9 +17,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "The model is not loaded (yet, or it failed)."}})
-async def readyz(runtime: RuntimeDep) -> JSONResponse:
+async def readyz(engine: EngineDep) -> JSONResponse:
     """200 once the model is loaded and requests can be served, 503 before."""
-    if runtime.service is None:
-        reason = f"model failed to load: {runtime.load_error}" if runtime.load_error else "model loading"
+    if engine.service is None:
+        reason = f"model failed to load: {engine.load_error}" if engine.load_error else "model loading"
         return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-    return JSONResponse({"status": "ready", "model": runtime.service.model.model_dump()})
+    return JSONResponse({"status": "ready", "model": engine.service.model.model_dump()})

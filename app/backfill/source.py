@@ -2,7 +2,7 @@
 
 A shard is one JSONL file, one Parquet file, or a run of up to ``FILES_PER_SHARD`` text/HTML files,
 so reading spreads over the cluster while every record keeps the id `claimsift classify` gives it.
-Parquet rows go through the same row check as JSONL lines (`record_from_row`).
+Parquet rows go through the same row check as JSONL lines (`row_line`, `record_from_line`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.backfill.upstream import Record, count_records, file_records, folder_files, record_from_row
+from app.backfill.upstream import (
+    Record,
+    count_records,
+    file_records,
+    folder_files,
+    record_from_line,
+    row_line,
+)
 
 FILES_PER_SHARD = 256
 PARQUET_SUFFIX = ".parquet"
@@ -123,7 +130,7 @@ def _parquet_records(path: Path, batch_rows: int = 1024) -> Iterator[Record]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
             for row in batch.to_pylist():
                 number += 1
-                yield record_from_row(row, f"{source}:{number}")
+                yield record_from_line(row_line(row, f"{source}:{number}"))
     except (OSError, ValueError, pa.ArrowException) as exc:
         where = f"{source}:{number + 1}" if number else source
         yield Record(where, where, None, problem=("unreadable_input", f"not a readable Parquet file ({exc})"))

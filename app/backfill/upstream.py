@@ -6,10 +6,11 @@ loader: when those modules move, only these lines change.
 
 from __future__ import annotations
 
-from app.batch_cli import Record, count_records, file_records, folder_files, record_from_row
 from app.batching import Batcher
-from app.classify.factory import load_backend
-from app.classify.service import ClaimService, read_article
+from app.commands.classify import Record, count_records, file_records, folder_files, record_from_line
+from app.commands.inputs import row_line
+from app.model.loader import load_backend
+from app.service import ClaimService, read_article
 
 __all__ = [
     "Batcher",
@@ -20,5 +21,6 @@ __all__ = [
     "folder_files",
     "load_backend",
     "read_article",
-    "record_from_row",
+    "record_from_line",
+    "row_line",
 ]

@@ -66,7 +66,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def backfill(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "backfill", *args, "--part-docs", PART_DOCS, "--workers", "2"],
+        [sys.executable, "-m", "app", "backfill", *args, "--part-docs", PART_DOCS, "--workers", "2"],
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,
@@ -77,7 +77,7 @@ def backfill(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 def start_backfill(source: Path, out: Path) -> subprocess.Popen[str]:
     """A run in a process group of its own, so a kill -9 can take the driver and what it started."""
-    command = [sys.executable, "-m", "app.cli", "backfill", str(source), "--out", str(out), "--no-progress"]
+    command = [sys.executable, "-m", "app", "backfill", str(source), "--out", str(out), "--no-progress"]
     return subprocess.Popen(
         [*command, "--part-docs", PART_DOCS, "--workers", "2"],
         cwd=REPO,

@@ -80,7 +80,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 def write_report(folder: Path) -> Path:
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "report", str(folder)],
+        [sys.executable, "-m", "app", "report", str(folder)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -165,7 +165,7 @@ async def test_the_report_lists_the_heaviest_articles_with_links_and_the_shares(
 
 def test_report_of_a_folder_without_output_says_so(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "report", str(tmp_path)],
+        [sys.executable, "-m", "app", "report", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

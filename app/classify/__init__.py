@@ -1,1 +1,0 @@
-"""Classification: the backend protocol, its implementations, and the service that drives them."""

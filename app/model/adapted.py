@@ -1,0 +1,155 @@
+"""The adapted default model: fine-tuned encoder layers (an overlay on the base MiniLM) + a linear head.
+
+An artifact folder holds ``encoder-overlay.safetensors`` (fp16 transformer layers; the frozen word
+embeddings stay in the base package), ``head.safetensors`` (W, b, temperature) and ``manifest.json``
+(checksums, training data, seeds, the command, metrics). Custom label sets bypass the head and are scored
+truly zero-shot by the untouched base encoder, so any label set described in words still works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.errors import ModelLoadError
+from app.model.embedding import EmbeddingBackend
+from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
+
+OVERLAY_FILE = "encoder-overlay.safetensors"
+HEAD_FILE = "head.safetensors"
+MANIFEST_FILE = "manifest.json"
+ARTIFACT_FILES = (OVERLAY_FILE, HEAD_FILE)
+
+
+@dataclass(frozen=True, slots=True)
+class LinearHead:
+    """``softmax((W·embedding + b) / temperature)`` over the default labels, in numpy."""
+
+    weight: NDArray[np.float32]  # (labels, dim)
+    bias: NDArray[np.float32]  # (labels,)
+    temperature: float
+
+    def probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
+        logits = (
+            vectors.astype(np.float64) @ self.weight.T.astype(np.float64) + self.bias
+        ) / self.temperature
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
+
+    def save(self, path: Path) -> None:
+        from safetensors.numpy import save_file
+
+        save_file(
+            {
+                "weight": self.weight.astype(np.float32),
+                "bias": self.bias.astype(np.float32),
+                "temperature": np.array([self.temperature], dtype=np.float32),
+            },
+            str(path),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> LinearHead:
+        from safetensors.numpy import load_file
+
+        try:
+            tensors = load_file(str(path))
+            return cls(tensors["weight"], tensors["bias"], float(tensors["temperature"][0]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"cannot read the classification head {path}: {exc}") from exc
+
+
+def resolve_artifact(models_dir: Path, name: str) -> Path:
+    """``models_dir/name``; a relative models_dir is tried in the working directory, then the checkout."""
+    candidates = [models_dir / name]
+    if not models_dir.is_absolute():
+        candidates.append(Path(__file__).resolve().parents[2] / models_dir / name)
+    for folder in candidates:
+        if (folder / MANIFEST_FILE).is_file():
+            return folder
+    raise ModelLoadError(f"no adapted model at {candidates[0]} (missing {MANIFEST_FILE})")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest: dict[str, Any] = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {folder / MANIFEST_FILE}: {exc}") from exc
+    return manifest
+
+
+def verify_artifact(folder: Path) -> dict[str, Any]:
+    """The manifest, after checking that every artifact file matches its recorded sha256."""
+    manifest = read_manifest(folder)
+    for name in ARTIFACT_FILES:
+        expected = manifest.get("artifacts", {}).get(name, {}).get("sha256")
+        path = folder / name
+        if not path.is_file():
+            raise ModelLoadError(f"{path} is missing")
+        if expected != file_digest(path):
+            raise ModelLoadError(f"{path} does not match the sha256 in {folder / MANIFEST_FILE}")
+    if manifest.get("labels") != DEFAULT_LABELS.names:
+        raise ModelLoadError(f"{folder} was trained for labels {manifest.get('labels')}")
+    return manifest
+
+
+class AdaptedBackend:
+    """The default labels through the trained head; any other label set zero-shot on the base encoder."""
+
+    def __init__(
+        self, adapted: Encoder, head: LinearHead, zero_shot: EmbeddingBackend, card: ModelCard
+    ) -> None:
+        self._adapted = adapted
+        self._head = head
+        self._zero_shot = zero_shot
+        self.default_labels = DEFAULT_LABELS
+        self.card = card
+
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        # The overlay changes layers, never the vocabulary: these tokens serve both encoders.
+        return self._adapted.tokenize(texts)
+
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        if labels.key != DEFAULT_LABELS.key:
+            return self._zero_shot.predict(tokens, labels, multi_label)
+        # The head is calibrated as one distribution; with multi_label each score is still that label's
+        # own probability (0..1), so the same numbers serve both modes.
+        scores = self._head.probabilities(self._adapted.encode(tokens))
+        return [
+            Prediction(tuple(float(s) for s in row), row_tokens.truncated)
+            for row, row_tokens in zip(scores, tokens, strict=True)
+        ]
+
+
+EncoderLoader = Callable[[str, Path | None], Encoder]
+"""Builds an encoder on the packaged base weights: (name, overlay file or None) -> Encoder."""
+
+
+def torch_encoders(base_dir: Path, max_length: int) -> EncoderLoader:
+    from app.model.torch_encoder import TorchEncoder
+
+    def load(name: str, overlay: Path | None) -> Encoder:
+        return TorchEncoder(base_dir, max_length, name=name, overlay=overlay)
+
+    return load
+
+
+def load_adapted(folder: Path, load_encoder: EncoderLoader) -> AdaptedBackend:
+    """The adapted backend; ``load_encoder`` decides the runtime (torch, or an ONNX export)."""
+    manifest = verify_artifact(folder)
+    name = str(manifest.get("name", folder.name))
+    adapted = load_encoder(name, folder / OVERLAY_FILE)
+    base = load_encoder(DEFAULT_ENCODER_NAME, None)
+    # The reported version follows both the encoder weights and the head.
+    version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
+    card = ModelCard(name=name, backend="embedding", version=version[:12])
+    return AdaptedBackend(adapted, LinearHead.load(folder / HEAD_FILE), EmbeddingBackend(base), card)

@@ -1,0 +1,127 @@
+"""Write an encoder's ONNX models (fp32, and int8 by dynamic quantization) into its cache folder.
+
+Only a cache miss runs this: from the committed graph template without torch (``onnx_build``), or by
+exporting a torch encoder where no template fits. It is the only code that needs the ONNX quantizer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.model.onnx import META_FILE, MODEL_FILES, OPSET, TOKENIZER_FILE, is_exported
+from app.model.torch_encoder import TorchEncoder
+
+log = logging.getLogger(__name__)
+
+ModelWriter = Callable[[Path], None]
+"""Writes both MODEL_FILES (and any weight files they read) into a folder."""
+
+
+def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
+    """Export a torch encoder: its fp32 graph from the torch exporter, quantized to int8."""
+
+    def write_models(staging: Path) -> None:
+        fp32 = staging / MODEL_FILES["fp32"]
+        _export_fp32(encoder, fp32)
+        quantize(fp32, staging / MODEL_FILES["int8"])
+
+    write_export(write_models, encoder.name, encoder.version, tokenizer_dir, folder)
+
+
+def write_export(
+    write_models: ModelWriter, name: str, version: str, tokenizer_dir: Path, folder: Path
+) -> None:
+    """Write an export into ``folder`` atomically: concurrent starts never see half an export."""
+    log.info("building the ONNX models of %s (%s) under %s", name, version, folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a runtime image may run as another user
+    try:
+        write_models(staging)
+        shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
+        meta = {"name": name, "version": version, "opset": OPSET}
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        if folder.exists() and not is_exported(folder):  # an older or interrupted export
+            shutil.rmtree(folder)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not is_exported(folder):  # not a concurrent export that won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_fp32(encoder: TorchEncoder, path: Path) -> None:
+    export_graph(encoder._model, path)
+
+
+def export_graph(model: Any, path: Path) -> None:
+    """Export a transformers encoder to ONNX: ids and mask in, last hidden state out (fp32)."""
+    import torch
+
+    # The eager attention graph exports to plain MatMuls that quantize well; the SDPA one does not.
+    previous = model.config._attn_implementation
+    _set_attention(model, "eager")
+
+    class LastHidden(torch.nn.Module):
+        """The call ``TorchEncoder.encode`` makes, with the token types fixed to zero inside the graph."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            token_type_ids = torch.zeros_like(input_ids)
+            output = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return output.last_hidden_state
+
+    ids = torch.ones(2, 16, dtype=torch.int64)
+    mask = torch.ones_like(ids)
+    mask[1, 10:] = 0  # trace a padded row too
+    axes = {0: "batch", 1: "tokens"}
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the tracer's notes on constant shapes are expected here
+            torch.onnx.export(
+                LastHidden().eval(),
+                (ids, mask),
+                str(path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["hidden"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+    finally:
+        _set_attention(model, previous)
+
+
+def _set_attention(model: Any, implementation: str) -> None:
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation(implementation)
+    else:  # transformers < 5
+        model.config._attn_implementation = implementation
+
+
+def quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs an irrelevant pre-processing hint
+    try:
+        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)

