@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.backfill.command import add_commands as add_backfill_commands
+from app.errors import ModelLoadError
 from app.settings import Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -19,7 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: Command = args.command
-    return command(args)
+    try:
+        return command(args)
+    except ModelLoadError as exc:  # a missing extra, an unfetchable base: one line, not a traceback
+        sys.exit(f"claimsift: {exc}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,10 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(command=_train)
     prepare = commands.add_parser(
         "prepare",
-        help="build the generated artifacts the configured model needs (its ONNX int8 export), "
-        "so that a later start is fast and needs no torch",
+        help="fetch the pinned base encoder's files and build the ONNX models the configured model needs, "
+        "so that a later start is fast and needs neither torch nor the network",
     )
     prepare.set_defaults(command=_prepare)
+    template = commands.add_parser(
+        "onnx-template",
+        help="write the weight-free ONNX graph template of an encoder architecture (needs [torch])",
+    )
+    template.add_argument("model_dir", nargs="?", type=Path, help="model folder (default: the pinned base)")
+    template.set_defaults(command=_onnx_template)
+    add_backfill_commands(commands, load_settings)
     return parser
 
 
@@ -151,6 +163,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift train")
     from app.training import cv, train
 
     overrides = {
@@ -175,6 +190,19 @@ def _prepare(args: argparse.Namespace) -> int:
     from app.commands.prepare import run
 
     return run(load_settings())
+
+
+def _onnx_template(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift onnx-template")
+    from app.model.encoder import default_encoder_path
+    from app.training.onnx_template import write_template
+
+    model_dir = args.model_dir or default_encoder_path(load_settings().models_dir / "cache")
+    path = write_template(model_dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): commit it; `claimsift prepare` fills it")
+    return 0
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ def run(settings: Settings) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.model.extras import require_extras_for
     from app.obs.logs import configure_logging
 
+    require_extras_for(settings)  # one line now, rather than a server that never gets ready
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),

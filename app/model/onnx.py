@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,9 @@ from app.errors import ModelLoadError
 from app.model.encoder import TokenizerWindow, mean_pool
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import Backend, BackendWrapper, LabelSet, Prediction, Tokens
+
+if TYPE_CHECKING:
+    from app.model.export import ModelWriter
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +91,15 @@ def onnx_encoder(
     name: str,
     threads: int = 0,
     precision: Precision = "int8",
+    from_template: ModelWriter | None = None,
 ) -> OnnxEncoder:
-    """The cached export for ``version``; on a miss, load the torch encoder once and export it."""
+    """The cached export for ``version``; on a miss, build it from the graph template (no torch) when
+    there is one, else load the torch encoder once and export it."""
     folder = export_folder(cache_root, version)
+    if not is_exported(folder) and from_template is not None:
+        from app.model.export import write_export
+
+        write_export(from_template, name, version, tokenizer_dir, folder)
     if not is_exported(folder):
         encoder = load_torch()
         if encoder.version != version:  # the caller's guess drifted: file the export under the truth

@@ -41,7 +41,7 @@ def test_default_model_labels_agree_with_pytorch_on_the_dev_sentences(
     quantized = _labels(onnx_backend, texts)
     agreement = np.mean([a == b for a, b in zip(reference, quantized, strict=True)])
     print(f"ONNX int8 vs PyTorch label agreement on {len(texts)} dev sentences: {agreement:.4f}")
-    assert agreement >= 0.99
+    assert agreement >= 0.995
     assert len(set(quantized)) == len(labels.labels) or len(set(reference)) < len(labels.labels)
 
 
