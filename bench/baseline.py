@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from app.model.loader import load_backend
-from app.model.types import Backend
+from app.model.types import Backend, predict_texts
 from app.settings import Settings
 from app.text.segment import split_sentences
 
@@ -44,7 +44,7 @@ def create_baseline() -> FastAPI:
         labels = backend.default_labels
         sentences: list[dict[str, object]] = []
         for span in split_sentences(article.text):
-            [prediction] = backend.predict([span.text], labels, False)
+            [prediction] = predict_texts(backend, [span.text], labels, False)
             best = max(range(len(labels.names)), key=prediction.scores.__getitem__)
             sentences.append({"text": span.text, "label": labels.names[best]})
         return {"sentences": sentences}

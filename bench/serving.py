@@ -1,31 +1,18 @@
-"""Waiting for a claimsift server process to be ready: the one loop the benchmark, the load test and the
-tests that start `claimsift serve` share."""
+"""Waiting for a server process to be ready (the benchmark, the load test, the tests that start
+`claimsift serve`): the client's one readiness wait, told to stop if the process exits first."""
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-import time
 from typing import Any
 
-import httpx
-
-
-class ServerNotReady(RuntimeError):
-    """The process exited, or /readyz did not answer 200 in time."""
+from claimsift_client import ClaimsiftClient
 
 
 def wait_ready(
     url: str, process: subprocess.Popen[Any], timeout_s: float = 120.0, interval_s: float = 0.2
 ) -> None:
-    """Poll ``url``/readyz until it answers 200; fail at once if ``process`` exits first."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process.poll() is not None:
-            raise ServerNotReady(f"the server for {url} exited with {process.returncode} before it was ready")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        if time.monotonic() > deadline:
-            raise ServerNotReady(f"{url} was not ready after {timeout_s:.0f} s")
-        time.sleep(interval_s)
+    """Poll ``url``/readyz until it answers 200; ``claimsift_client.ClientError`` if ``process`` exits first,
+    the model fails to load, or ``timeout_s`` passes."""
+    with ClaimsiftClient(url, timeout_s=2) as client:
+        client.wait_ready(timeout_s, interval_s=interval_s, alive=lambda: process.poll() is None)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the browser and integration checks need, from Debian's apt (idempotent: a no-op once present):
-#   chromium  - tests/test_web.py drives /usr/bin/chromium (Playwright's own browser download is blocked here)
+#   chromium  - tests/api/test_web.py drives /usr/bin/chromium (Playwright's own browser download is blocked here)
 #   nodejs    - `node --check` on the JavaScript of app/web/ and integrations/
 #   php-cli   - `php -l` on the WordPress plugin
 # Never fails CI on its own: a check whose tool is missing skips and says why.

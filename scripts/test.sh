@@ -2,9 +2,9 @@
 # The test command of the README: lint, type-check, then the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ruff check app tests
-ruff format --check app tests
-mypy app
+ruff check app tests clients
+ruff format --check app tests clients
+mypy app clients/python/src
 set +e
 python -m pytest -q -p no:cacheprovider "$@"
 status=$?

@@ -1,52 +1,55 @@
-"""Shared fixtures: the real default model, the real lifespan, a tiny NLI model built on the spot."""
+"""Shared fixtures: the real default model, the real lifespan, real `claimsift serve` processes, a tiny
+NLI model built on the spot, and the one test backend for faults (``tests.faulty``)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
-import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from subprocess import Popen
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from claimsift_client import AsyncClaimsiftClient
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
+from app.model.loader import load_backend
+from app.model.types import Backend
 from app.settings import Settings
-from bench import serving
+from bench import serving as bench_serving
+from tests.faulty import FaultyBackend
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def shared_file(name: str) -> Path:
-    """A file of ../shared/data, or a skip that says why when the folder is not beside the repo."""
+    """A file of ../shared/data; where it is absent, a skip that says why, or a failure under CI=true."""
     path = SHARED_DATA / name
     if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared development data is not beside this checkout")
+        reason = f"{path} is absent: the shared development data is not beside this checkout"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI=true: tests that need it must run, not skip)")
+        pytest.skip(reason)
     return path
 
 
-async def wait_ready(client: httpx.AsyncClient, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        response = await client.get("/readyz")
-        if response.status_code == 200:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"service not ready after {timeout_s} s: {response.text}")
-
-
 async def started_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A raw HTTP client of ``app``, once the app's lifespan has loaded the model (the client's wait)."""
     async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60) as manager:
         transport = httpx.ASGITransport(app=manager.app)
+        async with AsyncClaimsiftClient("http://claimsift.test", transport=transport) as claims:
+            await claims.wait_ready(interval_s=0.05)
         async with httpx.AsyncClient(transport=transport, base_url="http://claimsift.test") as client:
-            await wait_ready(client)
             yield client
 
 
@@ -108,17 +111,19 @@ def tiny_nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_cli(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path = REPO
 ) -> subprocess.CompletedProcess[str]:
-    """`claimsift ARGS` as a real process from the repo root, with ``env`` added to this environment."""
+    """`claimsift ARGS` as a real process (from the repo root unless ``cwd``), ``env`` added to this one's."""
+    # This checkout's code first on the path, also when the command runs in another folder.
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
     )
 
 
@@ -128,20 +133,66 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """A real `claimsift serve` process on a free loopback port; yields its base URL."""
+@contextlib.contextmanager
+def serving(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[tuple[str, Popen[bytes]]]:
+    """A real `claimsift serve` process on a free loopback port, with ``env`` added and its output in
+    ``log``; yields its base URL and process once ready, and stops it (SIGTERM) on the way out."""
     port = free_port()
-    env = {**os.environ, "CLAIMSIFT_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    output = log.open("wb") if log is not None else None
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        command,
         cwd=REPO,
-        env=env,
+        env={**os.environ, "CLAIMSIFT_LOG_LEVEL": "warning", **(env or {})},
+        stdout=output,
+        stderr=output,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        serving.wait_ready(url, process)
-        yield url
+        bench_serving.wait_ready(url, process)
+        yield url, process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=60)
+        if output is not None:
+            output.close()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real `claimsift serve` process with the default settings; yields its base URL."""
+    with serving() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def real_backend() -> Backend:
+    """The default model, loaded once for every test that wraps it (``FaultyBackend``) or drives it."""
+    return load_backend(Settings())
+
+
+@pytest.fixture
+def faulty(real_backend: Backend) -> FaultyBackend:
+    return FaultyBackend(real_backend)
+
+
+async def start(faulty: FaultyBackend, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on ``faulty``, with ``settings`` over the defaults; a raw client once it is ready."""
+    async for client in started_client(create_app(Settings(**settings), faulty.loader)):
+        yield client
+
+
+def unique_sentences(count: int) -> list[str]:
+    """Sentences no cache has seen, so each one really reaches the model."""
+    run = uuid.uuid4().hex[:8]
+    return [f"Report {run} number {i} says the council voted on Monday." for i in range(count)]
+
+
+def metric(exposition: str, name: str, **labels: str) -> float:
+    """The value of one sample of a Prometheus exposition (AssertionError when it is absent)."""
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    raise AssertionError(f"{name} {labels} not in /metrics")

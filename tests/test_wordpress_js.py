@@ -26,9 +26,12 @@ process.stdin.on("data", (chunk) => (input += chunk));
 process.stdin.on("end", () => {
   const { blocks, result } = JSON.parse(input);
   const found = helpers.textBlocks(blocks, (html) => html);
-  const out = result === undefined ? helpers.requestBody(found) : helpers.annotationsFor(result, found)
-    .map((a) => ({ ...a, selected: found.find((b) => b.clientId === a.blockClientId).text
-      .slice(a.range.start, a.range.end) }));
+  const annotate = () => ({
+    sentences: helpers.sentenceCount(result),
+    annotations: helpers.annotationsFor(result, found).map((a) => ({ ...a,
+      selected: found.find((b) => b.clientId === a.blockClientId).text.slice(a.range.start, a.range.end) })),
+  });
+  const out = result === undefined ? helpers.requestBody(found) : annotate();
   process.stdout.write(JSON.stringify(out));
 });
 """
@@ -97,10 +100,12 @@ async def test_editor_script_annotates_each_sentence_of_each_block(client: httpx
     response = await client.post("/v1/extract", json=body)
     assert response.status_code == 200, response.text
     result = response.json()
-    annotations = run_helper({"blocks": blocks, "result": result})
+    annotated = run_helper({"blocks": blocks, "result": result})
+    annotations = annotated["annotations"]
 
     expected = [(b["id"], s) for b in result["blocks"] for s in b["sentences"]]
     assert len(annotations) == len(expected) >= 4
+    assert annotated["sentences"] == len(expected)  # the sidebar's count: per block, not the empty top level
     for annotation, (block_id, sentence) in zip(annotations, expected, strict=True):
         assert annotation["blockClientId"] == block_id
         assert annotation["selected"] == sentence["text"]  # UTF-16 range selects the sentence in JS

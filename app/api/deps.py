@@ -6,7 +6,9 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
+from app.batching import StageTimes
 from app.errors import NotReady
+from app.obs.metrics import Metrics
 from app.service import ClaimService
 
 
@@ -31,5 +33,19 @@ def get_service(engine: Annotated[Readiness, Depends(get_engine)]) -> ClaimServi
     return engine.service
 
 
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def get_stage_times(request: Request) -> StageTimes:
+    """This request's stage timings, filled by the batcher; ``RequestContext`` reports them."""
+    times = StageTimes()
+    request.state.stage_times = times
+    return times
+
+
 EngineDep = Annotated[Readiness, Depends(get_engine)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ServiceDep = Annotated[ClaimService, Depends(get_service)]
+StageTimesDep = Annotated[StageTimes, Depends(get_stage_times)]

@@ -1,10 +1,14 @@
-"""POST /v1/extract, POST /v1/classify, GET /v1/labels: validate → service → response."""
+"""POST /v1/extract, POST /v1/classify, GET /v1/labels: validate → service → response.
+
+The two classifying routes fill the request's ``StageTimes``; the request middleware turns them into a
+``Server-Timing`` header and /metrics.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import ServiceDep
+from app.api.deps import ServiceDep, StageTimesDep
 from app.errors import STATUS_TABLE
 from app.schemas import (
     ClassifyRequest,
@@ -24,15 +28,15 @@ router = APIRouter(prefix="/v1", tags=["claims"], responses=ERROR_RESPONSES)
 
 
 @router.post("/extract")
-async def extract(request: ExtractRequest, service: ServiceDep) -> ExtractResponse:
+async def extract(request: ExtractRequest, service: ServiceDep, times: StageTimesDep) -> ExtractResponse:
     """Split `text` into sentences and label each one, with code-point offsets into `text`."""
-    return await service.extract(request)
+    return await service.extract(request, times)
 
 
 @router.post("/classify")
-async def classify(request: ClassifyRequest, service: ServiceDep) -> ClassifyResponse:
+async def classify(request: ClassifyRequest, service: ServiceDep, times: StageTimesDep) -> ClassifyResponse:
     """Label sentences you have already split, returned in input order."""
-    return await service.classify(request)
+    return await service.classify(request, times)
 
 
 @router.get("/labels")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.obs.metrics import Metrics
+from app.api.deps import MetricsDep
 
 router = APIRouter(tags=["health"])
 
@@ -15,7 +15,6 @@ router = APIRouter(tags=["health"])
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
-    """Prometheus metrics of this worker: requests, latency, batches, queue depth, cache, model load."""
-    registry: Metrics = request.app.state.metrics
+async def metrics(registry: MetricsDep) -> Response:
+    """Prometheus metrics of this worker: requests, latency, stages, batches, queue, cache, model load."""
     return Response(registry.exposition(), media_type=CONTENT_TYPE_LATEST)

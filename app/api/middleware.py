@@ -1,4 +1,4 @@
-"""Pure ASGI middleware around every request: request id, access log and metrics; the deadline.
+"""Pure ASGI middleware around every request: request id, stage timings, access log and metrics; the deadline.
 
 ``RequestContext`` runs outermost so the id, the log line and the metrics cover every answer, the
 body guard's 413 and the deadline's 504 included. ``Deadline`` cancels the request's task when time is
@@ -20,6 +20,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_body
+from app.batching import StageTimes
 from app.errors import DeadlineExceeded
 from app.obs.context import REQUEST_ID_HEADER, begin_request
 from app.obs.metrics import Metrics
@@ -31,7 +32,8 @@ _UNMATCHED = "unmatched"  # one label for every unknown path, so scanners cannot
 
 
 class RequestContext:
-    """Gives each request an id (echoed in X-Request-ID), one access-log line and its metrics."""
+    """Gives each request an id (echoed in X-Request-ID), one access-log line and its metrics; a request
+    that classified (its route took ``StageTimesDep``) also gets a Server-Timing header and stage metrics."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, log_request_text: bool) -> None:
         self.app = app
@@ -47,13 +49,21 @@ class RequestContext:
         response: dict[str, Any] = {"status": 500}
         body: list[bytes] = []
 
+        # Where the route's StageTimesDep leaves the timings: a copy, as a server may share one state dict.
+        state = scope["state"] = dict(scope.get("state", {}))
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
-                message["headers"] = [
+                headers = [
                     *message.get("headers", []),
                     (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
                 ]
+                times: StageTimes | None = state.get("stage_times")
+                if times is not None:
+                    headers.append((b"server-timing", server_timing(times.by_stage()).encode()))
+                    self.metrics.record_stages(times.by_stage())
+                message["headers"] = headers
             await send(message)
 
         async def receive_and_keep() -> Message:
@@ -118,6 +128,11 @@ class Deadline:
             await JSONResponse(error_body(error.code, error.message), status_code=error.status)(
                 scope, receive, send
             )
+
+
+def server_timing(stages: dict[str, float]) -> str:
+    """``queue;dur=1.25, tokenize;dur=0.40, ...``: each stage in milliseconds (W3C Server Timing)."""
+    return ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in stages.items())
 
 
 def _route_template(scope: Scope) -> str:

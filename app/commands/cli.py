@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.backfill.command import add_commands as add_backfill_commands
+from app.errors import ModelLoadError
 from app.settings import Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -19,7 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: Command = args.command
-    return command(args)
+    try:
+        return command(args)
+    except ModelLoadError as exc:  # a missing extra, an unfetchable base: one line, not a traceback
+        sys.exit(f"claimsift: {exc}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,16 +36,26 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--backend", choices=["embedding", "nli"], help="CLAIMSIFT_BACKEND")
     serve.add_argument("--model", help="model directory or hub id (CLAIMSIFT_MODEL)")
     serve.set_defaults(command=_serve)
-    evaluate = commands.add_parser("eval", help="score a labelled JSONL file (fields text, label)")
-    evaluate.add_argument("file", type=Path, help="JSONL with `text` and `label` (3-class or fact/opinion)")
+    evaluate = commands.add_parser("eval", help="score a labelled JSONL file (sentences or whole articles)")
+    evaluate.add_argument(
+        "file",
+        type=Path,
+        help="JSONL with `text` and `label` (3-class or fact/opinion), or articles with `text` and "
+        "`sentences` (data/articles/README.md)",
+    )
     evaluate.add_argument(
         "--url", help="a running service to score through /v1/classify (default: in-process)"
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--no-context",
+        action="store_true",
+        help="label every sentence alone (request option context: false); default: in its context",
+    )
     evaluate.set_defaults(command=_eval)
     _add_classify(commands)
     train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
-    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default ../shared/data/cdcp_train.jsonl)")
+    train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default data/cdcp/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
     train.add_argument(
         "--real", type=Path, help="folder of the real-text part*.jsonl files (default data/real)"
@@ -52,7 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         help="labelled JSONL to score after training, never trained on; repeatable "
         "(default: ../shared/data/checkthat_dev.jsonl and checkthat_train.jsonl when present)",
     )
-    train.add_argument("--out", type=Path, help="artifact folder to write (default models/claimsift-news)")
+    destination = train.add_mutually_exclusive_group()
+    destination.add_argument(
+        "--out", type=Path, help="artifact folder to write (default models/trained/claimsift-news)"
+    )
+    destination.add_argument(
+        "--replace", action="store_true", help="write over the shipped model, models/claimsift-news"
+    )
     train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
     train.add_argument("--max-length", type=int, help="training token window (default 128)")
@@ -65,10 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(command=_train)
     prepare = commands.add_parser(
         "prepare",
-        help="build the generated artifacts the configured model needs (its ONNX int8 export), "
-        "so that a later start is fast and needs no torch",
+        help="fetch the pinned base encoder's files and build the ONNX models the configured model needs, "
+        "so that a later start is fast and needs neither torch nor the network",
     )
     prepare.set_defaults(command=_prepare)
+    template = commands.add_parser(
+        "onnx-template",
+        help="write the weight-free ONNX graph template of an encoder architecture (needs [torch])",
+    )
+    template.add_argument("model_dir", nargs="?", type=Path, help="model folder (default: the pinned base)")
+    template.set_defaults(command=_onnx_template)
+    add_backfill_commands(commands, load_settings)
     return parser
 
 
@@ -94,6 +122,9 @@ def _add_classify(commands: Any) -> None:
     )
     classify.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
     classify.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    classify.add_argument(
+        "--no-context", action="store_true", help="label every sentence alone (request option context: false)"
+    )
     classify.set_defaults(command=_classify)
 
 
@@ -109,6 +140,7 @@ def _classify(args: argparse.Namespace) -> int:
         input_format=args.input_format,
         concurrency=args.concurrency,
         progress=not args.no_progress,
+        context=not args.no_context,
     )
     return run(options, load_settings(log_level="warning"))
 
@@ -118,10 +150,15 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_describe(error) for error in exc.errors())
         sys.exit(f"claimsift: invalid settings: {problems}")
+
+
+def _describe(error: Any) -> str:
+    """``field: problem``, or the problem alone when it concerns several fields (API keys, templates)."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    field = ".".join(map(str, error["loc"]))
+    return f"{field}: {message}" if field else message
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -133,10 +170,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from app.commands.eval import run
 
-    return run(args.file, args.url, args.json, load_settings(log_level="warning"))
+    return run(args.file, args.url, args.json, load_settings(log_level="warning"), not args.no_context)
 
 
 def _train(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift train")
     from app.training import cv, data, train
 
     overrides = {
@@ -153,7 +193,10 @@ def _train(args: argparse.Namespace) -> int:
         "news": args.news or data.DEFAULT_NEWS,
         "real": args.real or data.DEFAULT_REAL,
     }
-    out = args.out or train.DEFAULT_OUT
+    out = train.SHIPPED if args.replace else args.out or train.DEFAULT_OUT
+    missing = data.missing_data(paths["cdcp"], paths["news"], paths["real"])
+    if missing is not None:
+        sys.exit(f"claimsift train: {missing}")
     if args.cv:
         return cv.cv_command(paths, out, config)
     reports = args.report or [path for path in data.DEFAULT_REPORTS if path.is_file()]
@@ -164,6 +207,19 @@ def _prepare(args: argparse.Namespace) -> int:
     from app.commands.prepare import run
 
     return run(load_settings())
+
+
+def _onnx_template(args: argparse.Namespace) -> int:
+    from app.model.extras import require_torch
+
+    require_torch("claimsift onnx-template")
+    from app.model.encoder import default_encoder_path
+    from app.training.onnx_template import write_template
+
+    model_dir = args.model_dir or default_encoder_path(load_settings().models_dir / "cache")
+    path = write_template(model_dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): commit it; `claimsift prepare` fills it")
+    return 0
 
 
 if __name__ == "__main__":

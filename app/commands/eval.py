@@ -1,30 +1,29 @@
 """`claimsift eval`: score a labelled JSONL file against the service, in-process or over HTTP.
 
-Both paths go through ``/v1/classify``'s contract (a ClassifyRequest in, a ClassifyResponse out), so the
-numbers printed for a local model and for a deployed service are computed the same way.
+Both paths are the one client path of ``connect`` (the Python client, with the API key of
+CLAIMSIFT_API_KEY), so the numbers printed for a local model and for a deployed service are computed the
+same way; the JSONL reader is the one ``classify`` uses. Sentence rows go through ``/v1/classify``; a file
+of whole articles (``eval_articles``) goes through ``/v1/extract``, each sentence read in its context.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
+from claimsift_client import AsyncClaimsiftClient, ClientError
 
-from app.schemas import ClassifyRequest, ClassifyResponse
+from app.commands.connect import CommandError, open_client, run_command
+from app.commands.inputs import Line, jsonl_lines
+from app.schemas import ClassifyResponse, ModelInfo
 from app.settings import Settings
-from app.training.report import THREE_CLASS, TWO_CLASS, Report, format_report, metrics
+from app.training.report import FROM_SCORES, THREE_CLASS, TWO_CLASS, Report, format_report, metrics
 
 CHUNK = 64  # sentences per /v1/classify call: small enough for a smooth progress bar
-
-
-class EvalError(Exception):
-    """A file or a service that cannot be evaluated; the CLI prints it and exits non-zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,37 +37,29 @@ def read_examples(path: Path) -> tuple[list[Example], tuple[str, ...]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"cannot read {path}: {exc}") from exc
-    examples = [_parse_line(path, number, line) for number, line in enumerate(lines, 1) if line.strip()]
+        raise CommandError(f"cannot read {path}: {exc}") from exc
+    examples = [_example(line) for line in jsonl_lines(lines, str(path))]
     if not examples:
-        raise EvalError(f"{path} has no labelled rows")
+        raise CommandError(f"{path} has no labelled rows")
     found = {example.label for example in examples}
     for space in (THREE_CLASS, TWO_CLASS):
         if found <= set(space):
             return examples, space
     unknown = sorted(found - set(THREE_CLASS) - set(TWO_CLASS)) or sorted(found)
-    raise EvalError(
+    raise CommandError(
         f"{path}: unknown or mixed labels {unknown}; use {'/'.join(THREE_CLASS)} or {'/'.join(TWO_CLASS)}"
     )
 
 
-def _parse_line(path: Path, number: int, line: str) -> Example:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise EvalError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(row, dict):
-        raise EvalError(f"{path}:{number}: expected a JSON object")
-    text, label = row.get("text"), row.get("label")
-    if not isinstance(text, str) or not text.strip():
-        raise EvalError(f"{path}:{number}: missing or empty `text`")
+def _example(line: Line) -> Example:
+    if line.problem is not None:
+        raise CommandError(f"{line.where}: {line.problem}")
+    if not line.text.strip():
+        raise CommandError(f"{line.where}: missing or empty `text`")
+    label = line.fields.get("label")
     if not isinstance(label, str):
-        raise EvalError(f"{path}:{number}: missing `label`")
-    return Example(text, label)
-
-
-class Classifier(Protocol):
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse: ...
+        raise CommandError(f"{line.where}: missing `label`")
+    return Example(line.text, label)
 
 
 def score(
@@ -76,86 +67,67 @@ def score(
     space: Sequence[str],
     responses: Sequence[ClassifyResponse],
     file: str,
+    context: bool = True,
 ) -> Report:
     """Metrics from the gold rows and the service's answers (same order)."""
     results = [result for response in responses for result in response.results]
-    service_labels = responses[0].labels
-    if set(service_labels) != set(THREE_CLASS):
-        raise EvalError(f"the service labels with {service_labels}, not {list(THREE_CLASS)}")
+    check_labels(responses[0].labels)
     gold = np.array([space.index(example.label) for example in examples])
     probabilities = np.array([[result.scores[name] for name in THREE_CLASS] for result in results])
-    card = responses[0].model
-    return metrics(gold, probabilities, space, file, f"{card.name} ({card.backend} {card.version})")
+    # A label the quotation rule set counts as given; a model label is the top (folded) score, as always.
+    decided = np.array(
+        [FROM_SCORES if r.label_source == "model" else THREE_CLASS.index(r.label) for r in results]
+    )
+    report = metrics(gold, probabilities, space, file, model_name(responses[0].model), decided)
+    sources = Counter(result.label_source for result in results)
+    return replace(report, context=context, label_sources=dict(sorted(sources.items())))
 
 
-def chunks(examples: Sequence[Example]) -> Iterator[ClassifyRequest]:
-    for start in range(0, len(examples), CHUNK):
-        yield ClassifyRequest(sentences=[e.text for e in examples[start : start + CHUNK]])
+def check_labels(service_labels: Sequence[str]) -> None:
+    if set(service_labels) != set(THREE_CLASS):
+        raise CommandError(f"the service labels with {list(service_labels)}, not {list(THREE_CLASS)}")
 
 
-async def classify_all(classifier: Classifier, examples: Sequence[Example]) -> list[ClassifyResponse]:
+def model_name(card: ModelInfo) -> str:
+    return f"{card.name} ({card.backend} {card.version})"
+
+
+async def classify_all(
+    client: AsyncClaimsiftClient, examples: Sequence[Example], context: bool = True
+) -> list[ClassifyResponse]:
     from tqdm import tqdm
 
     responses = []
     # The bar goes to stderr so `--json` output on stdout stays machine-readable.
     with tqdm(total=len(examples), unit="sent", file=sys.stderr, disable=len(examples) <= CHUNK) as bar:
-        for request in chunks(examples):
-            responses.append(await classifier.classify(request))
-            bar.update(len(request.sentences))
+        for start in range(0, len(examples), CHUNK):
+            sentences = [example.text for example in examples[start : start + CHUNK]]
+            responses.append(await client.classify(sentences, context=context))
+            bar.update(len(sentences))
     return responses
 
 
-class HttpClassifier:
-    """A running service, spoken to through ``POST /v1/classify``."""
+async def evaluate_file(path: Path, url: str | None, settings: Settings, context: bool = True) -> Report:
+    from app.commands import eval_articles
 
-    def __init__(self, url: str, timeout_s: float = 300.0) -> None:
-        import httpx
-
-        self._client = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=timeout_s)
-        self._url = url
-
-    async def classify(self, request: ClassifyRequest) -> ClassifyResponse:
-        import httpx
-
+    # A bad file fails before any model loads.
+    articles = eval_articles.read_articles(path) if eval_articles.is_article_file(path) else None
+    examples, space = ([], THREE_CLASS) if articles is not None else read_examples(path)
+    async with open_client(url, settings) as client:
         try:
-            response = await self._client.post("/v1/classify", json=request.model_dump(exclude_none=True))
-        except httpx.HTTPError as exc:
-            raise EvalError(f"cannot reach {self._url}: {exc}") from exc
-        if response.status_code != 200:
-            raise EvalError(f"{self._url}/v1/classify answered {response.status_code}: {response.text[:300]}")
-        return ClassifyResponse.model_validate(response.json())
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+            if articles is not None:
+                return await eval_articles.evaluate(client, articles, str(path), context)
+            responses = await classify_all(client, examples, context)
+        except ClientError as exc:
+            raise CommandError(f"{url or 'the in-process service'}: {exc}") from exc
+    return score(examples, space, responses, str(path), context)
 
 
-async def evaluate_file(path: Path, url: str | None, settings: Settings) -> Report:
-    examples, space = read_examples(path)
-    if url is not None:
-        client = HttpClassifier(url)
-        try:
-            responses = await classify_all(client, examples)
-        finally:
-            await client.aclose()
-        return score(examples, space, responses, str(path))
-    from app.main import Engine
-
-    engine = Engine(settings)
-    await engine.load()
-    try:
-        if engine.service is None:
-            raise EvalError(f"the model failed to load: {engine.load_error}")
-        responses = await classify_all(engine.service, examples)
-    finally:
-        engine.close()
-    return score(examples, space, responses, str(path))
-
-
-def run(path: Path, url: str | None, as_json: bool, settings: Settings) -> int:
-    try:
-        report = asyncio.run(evaluate_file(path, url, settings))
-    except EvalError as exc:
-        print(f"claimsift eval: {exc}", file=sys.stderr)
-        return 2
+async def _evaluate(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool) -> int:
+    report = await evaluate_file(path, url, settings, context)
     print(report.to_json() if as_json else format_report(report))
     return 0
+
+
+def run(path: Path, url: str | None, as_json: bool, settings: Settings, context: bool = True) -> int:
+    return run_command("eval", _evaluate(path, url, as_json, settings, context))

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-
 from app.settings import Settings
 
 
 def run(settings: Settings) -> int:
     import uvicorn
 
-    from app.api.auth import ApiKeyConfigError
     from app.main import create_app
+    from app.model.extras import require_extras_for
     from app.obs.logs import configure_logging
 
+    require_extras_for(settings)  # one line now, rather than a server that never gets ready
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        app = create_app(settings)
-    except ApiKeyConfigError as exc:
-        sys.exit(f"claimsift: {exc}")
     uvicorn.run(
-        app,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

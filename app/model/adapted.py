@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from app.errors import ModelLoadError
 from app.model.embedding import EmbeddingBackend
 from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
-from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
 
 OVERLAY_FILE = "encoder-overlay.safetensors"
 HEAD_FILE = "head.safetensors"
@@ -115,19 +115,19 @@ class AdaptedBackend:
         self.default_labels = DEFAULT_LABELS
         self.card = card
 
-    def count_tokens(self, text: str) -> int:
-        return self._adapted.count_tokens(text)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        # The overlay changes layers, never the vocabulary: these tokens serve both encoders.
+        return self._adapted.tokenize(texts)
 
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
         if labels.key != DEFAULT_LABELS.key:
-            return self._zero_shot.predict(texts, labels, multi_label)
+            return self._zero_shot.predict(tokens, labels, multi_label)
         # The head is calibrated as one distribution; with multi_label each score is still that label's
         # own probability (0..1), so the same numbers serve both modes.
-        encoded = self._adapted.encode(texts)
-        scores = self._head.probabilities(encoded.vectors)
+        scores = self._head.probabilities(self._adapted.encode(tokens))
         return [
-            Prediction(tuple(float(s) for s in row), truncated)
-            for row, truncated in zip(scores, encoded.truncated, strict=True)
+            Prediction(tuple(float(s) for s in row), row_tokens.truncated)
+            for row, row_tokens in zip(scores, tokens, strict=True)
         ]
 
 

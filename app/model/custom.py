@@ -30,7 +30,7 @@ from app.model.types import LabelSet
 Vectors = NDArray[np.float64]
 Embed = Callable[[Sequence[str]], Vectors]
 
-PUNCTUATION = tuple("?!\"“”‘’'.,;:()[]-–—…/%$&*#@")  # noqa: RUF001 (typographic marks are the point)
+PUNCTUATION = tuple("?!\"“”‘’'.,;:()[]-–—…/%$&*#@")
 FORM_WEIGHT = 0.5  # the punctuation view against the unit-length embeddings: form helps, meaning leads
 L2 = 0.1  # ridge penalty of the heads (1 / C of C = 10): few examples, so some shrinkage
 STEPS = 300  # gradient steps: the heads are tiny (at most 16 x 17 rows), this converges

@@ -8,8 +8,8 @@ from threading import Lock
 import numpy as np
 
 from app.model.custom import CustomScorer, ExampleHead, Vectors, form_features
-from app.model.encoder import Encoder
-from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
+from app.model.encoder import Encoder, encode_texts
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
 
 FITTED_LIMIT = 256  # label sets whose vectors or heads are kept; past it the cache starts again
 
@@ -18,7 +18,8 @@ class EmbeddingBackend:
     """Zero-shot by similarity to each label's ``"name: description"`` embedding; with examples, a head.
 
     ``claims`` (the adapted encoder, when there is one) is a second view of each sentence for heads fitted
-    on examples: it knows fact from opinion, which the untuned encoder hardly does.
+    on examples: it knows fact from opinion, which the untuned encoder hardly does. Both encoders share
+    the base vocabulary (the overlay changes layers only), so one tokenization serves both.
     """
 
     def __init__(self, encoder: Encoder, claims: Encoder | None = None) -> None:
@@ -26,39 +27,36 @@ class EmbeddingBackend:
         self._claims = claims
         self.default_labels = DEFAULT_LABELS
         self.card = ModelCard(name=encoder.name, backend="embedding", version=encoder.version)
-        self.custom = CustomScorer(self.describe, lambda texts: self.views(texts)[0])
+        self.custom = CustomScorer(self.describe, lambda texts: self.views(self.tokenize(texts)))
         self._label_vectors: dict[str, tuple[Vectors, Vectors]] = {}
         self._heads: dict[tuple[str, bool], list[ExampleHead]] = {}
         self._lock = Lock()
 
-    def count_tokens(self, text: str) -> int:
-        return self._encoder.count_tokens(text)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self._encoder.tokenize(texts)
 
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
         if labels.has_examples:
             heads = self.heads_for(labels, multi_label)
-            features, truncated = self.views(texts)
-            scores = self.custom.score(heads, features, multi_label)
+            scores = self.custom.score(heads, self.views(tokens), multi_label)
         else:
-            encoded = self._encoder.encode(texts)
-            vectors = encoded.vectors.astype(np.float64)
+            vectors = self._encoder.encode(tokens).astype(np.float64)
             scores = self.custom.zero_shot(vectors, self._vectors_for(labels), multi_label)
-            truncated = encoded.truncated
         return [
-            Prediction(tuple(float(s) for s in row), cut) for row, cut in zip(scores, truncated, strict=True)
+            Prediction(tuple(float(s) for s in row), row_tokens.truncated)
+            for row, row_tokens in zip(scores, tokens, strict=True)
         ]
 
     def describe(self, texts: Sequence[str]) -> Vectors:
-        return self._encoder.encode(texts).vectors.astype(np.float64)
+        return encode_texts(self._encoder, texts).astype(np.float64)
 
-    def views(self, texts: Sequence[str]) -> tuple[Vectors, list[bool]]:
+    def views(self, tokens: Sequence[Tokens]) -> Vectors:
         """The feature rows heads see: base embedding, adapted embedding (if any), punctuation."""
-        encoded = self._encoder.encode(texts)
-        parts = [encoded.vectors.astype(np.float64)]
+        parts = [self._encoder.encode(tokens).astype(np.float64)]
         if self._claims is not None:
-            parts.append(self._claims.encode(texts).vectors.astype(np.float64))
-        parts.append(form_features(texts))
-        return np.concatenate(parts, axis=1), encoded.truncated
+            parts.append(self._claims.encode(tokens).astype(np.float64))
+        parts.append(form_features([row.text for row in tokens]))
+        return np.concatenate(parts, axis=1)
 
     def _vectors_for(self, labels: LabelSet) -> tuple[Vectors, Vectors]:
         with self._lock:

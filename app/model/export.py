@@ -1,6 +1,7 @@
-"""Export a torch encoder to ONNX (fp32, and int8 by dynamic quantization) into its cache folder.
+"""Write an encoder's ONNX models (fp32, and int8 by dynamic quantization) into its cache folder.
 
-Only a cache miss runs this, and it is the only code that needs torch and the ONNX quantizer.
+Only a cache miss runs this: from the committed graph template without torch (``onnx_build``), or by
+exporting a torch encoder where no template fits. It is the only code that needs the ONNX quantizer.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +21,33 @@ from app.model.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
 
+ModelWriter = Callable[[Path], None]
+"""Writes both MODEL_FILES (and any weight files they read) into a folder."""
+
 
 def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
-    """Export ``encoder`` to ``folder`` atomically: concurrent starts never see half an export."""
-    log.info("exporting %s (%s) to ONNX int8 under %s", encoder.name, encoder.version, folder)
+    """Export a torch encoder: its fp32 graph from the torch exporter, quantized to int8."""
+
+    def write_models(staging: Path) -> None:
+        fp32 = staging / MODEL_FILES["fp32"]
+        _export_fp32(encoder, fp32)
+        quantize(fp32, staging / MODEL_FILES["int8"])
+
+    write_export(write_models, encoder.name, encoder.version, tokenizer_dir, folder)
+
+
+def write_export(
+    write_models: ModelWriter, name: str, version: str, tokenizer_dir: Path, folder: Path
+) -> None:
+    """Write an export into ``folder`` atomically: concurrent starts never see half an export."""
+    log.info("building the ONNX models of %s (%s) under %s", name, version, folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a runtime image may run as another user
     try:
-        fp32 = staging / MODEL_FILES["fp32"]
-        _export_fp32(encoder, fp32)
-        _quantize(fp32, staging / MODEL_FILES["int8"])
+        write_models(staging)
         shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        meta = {"name": encoder.name, "version": encoder.version, "opset": OPSET}
+        meta = {"name": name, "version": version, "opset": OPSET}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         if folder.exists() and not is_exported(folder):  # an older or interrupted export
             shutil.rmtree(folder)
@@ -45,9 +61,13 @@ def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
 
 
 def _export_fp32(encoder: TorchEncoder, path: Path) -> None:
+    export_graph(encoder._model, path)
+
+
+def export_graph(model: Any, path: Path) -> None:
+    """Export a transformers encoder to ONNX: ids and mask in, last hidden state out (fp32)."""
     import torch
 
-    model = encoder._model
     # The eager attention graph exports to plain MatMuls that quantize well; the SDPA one does not.
     previous = model.config._attn_implementation
     _set_attention(model, "eager")
@@ -94,7 +114,7 @@ def _set_attention(model: Any, implementation: str) -> None:
         model.config._attn_implementation = implementation
 
 
-def _quantize(source: Path, target: Path) -> None:
+def quantize(source: Path, target: Path) -> None:
     """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

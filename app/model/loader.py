@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from app.errors import ModelLoadError
 from app.model.embedding import EmbeddingBackend
 from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, default_encoder_path, encoder_version
+from app.model.extras import require_torch
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import Backend
 from app.settings import Settings
@@ -20,6 +21,7 @@ def load_backend(settings: Settings) -> Backend:
     if settings.backend == "nli":
         from app.model.nli import NLIBackend
 
+        require_torch("the NLI backend (CLAIMSIFT_BACKEND=nli)")
         assert settings.model is not None  # Settings refuses nli without a model
         return NLIBackend(settings.model, settings.max_length, settings.nli_hypothesis_template)
     if not use_onnx(settings):
@@ -38,12 +40,11 @@ def _embedding_backend(settings: Settings, precision: Precision | None) -> Backe
         from app.model.adapted import load_adapted, resolve_artifact
 
         folder = resolve_artifact(settings.models_dir, settings.adapted_model)
-        base_dir = default_encoder_path()
         return load_adapted(
-            folder, lambda name, overlay: load_encoder(settings, base_dir, name, precision, overlay)
+            folder, lambda name, overlay: load_encoder(settings, None, name, precision, overlay)
         )
-    model_dir = Path(settings.model) if settings.model else default_encoder_path()
-    name = model_dir.name if settings.model else DEFAULT_ENCODER_NAME
+    model_dir = Path(settings.model) if settings.model else None
+    name = model_dir.name if model_dir else DEFAULT_ENCODER_NAME
     return EmbeddingBackend(load_encoder(settings, model_dir, name, precision))
 
 
@@ -56,24 +57,42 @@ def use_onnx(settings: Settings) -> bool:
 
 
 def load_encoder(
-    settings: Settings, model_dir: Path, name: str, precision: Precision | None, overlay: Path | None = None
+    settings: Settings,
+    model_dir: Path | None,
+    name: str,
+    precision: Precision | None,
+    overlay: Path | None = None,
 ) -> Encoder:
-    """A TorchEncoder (``precision`` None), or its ONNX export (cached; torch is loaded only to export)."""
+    """A TorchEncoder (``precision`` None), or its ONNX export (cached; built from the architecture's
+    graph template, or by torch where there is none). ``model_dir`` None is the pinned default base,
+    whose files are fetched only when something has to be built from them."""
+    cache_root = settings.models_dir / "cache"
 
     def load_torch() -> TorchEncoder:
-        return TorchEncoder(model_dir, settings.max_length, name=name, overlay=overlay)
+        source = model_dir or default_encoder_path(cache_root)
+        if precision is not None:  # only here when no graph template fits
+            require_torch(f"building the ONNX model of {source} (no graph template for its architecture)")
+        return TorchEncoder(source, settings.max_length, name=name, overlay=overlay)
 
     if precision is None:
+        require_torch("CLAIMSIFT_RUNTIME=torch")
         return load_torch()
-    from app.model.onnx import onnx_encoder
+    from app.model.onnx import OnnxEncoder, export_folder, is_exported, onnx_encoder
+    from app.model.onnx_build import template_writer
 
+    version = encoder_version(model_dir, overlay)
+    folder = export_folder(cache_root, version)
+    if is_exported(folder):  # a prepared cache needs neither the base files nor torch
+        return OnnxEncoder(folder, settings.max_length, name, settings.onnx_threads, precision)
+    source = model_dir or default_encoder_path(cache_root)
     return onnx_encoder(
-        encoder_version(model_dir, overlay),
-        model_dir,
+        version,
+        source,
         load_torch,
-        cache_root=settings.models_dir / "cache",
+        cache_root=cache_root,
         max_length=settings.max_length,
         name=name,
         threads=settings.onnx_threads,
         precision=precision,
+        from_template=template_writer(source, overlay, cache_root),
     )

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from app.errors import ModelLoadError
 from app.model.encoder import weights_digest
-from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction
+from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
 
 
 class NLIBackend:
@@ -42,10 +42,13 @@ class NLIBackend:
         )
         self.default_labels = DEFAULT_LABELS
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        """The premise alone, uncut: a pair's window depends on the labels, so ``predict`` cuts it."""
+        ids = self._tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+        return [Tokens(text, row, truncated=False) for text, row in zip(texts, ids, strict=True)]
 
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        texts = [row.text for row in tokens]
         hypotheses = [self._template.format(label.description) for label in labels.labels]
         premises = [text for text in texts for _ in hypotheses]
         pairs = self._tokenizer(
@@ -63,8 +66,8 @@ class NLIBackend:
         scores = self._scores(logits, multi_label)
         budget = self._premise_budget(hypotheses)
         return [
-            Prediction(tuple(float(s) for s in row), self.count_tokens(text) > budget)
-            for row, text in zip(scores, texts, strict=True)
+            Prediction(tuple(float(s) for s in row), len(premise) > budget)
+            for row, premise in zip(scores, tokens, strict=True)
         ]
 
     def _scores(self, logits: NDArray[np.float32], multi_label: bool) -> NDArray[np.float64]:

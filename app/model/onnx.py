@@ -10,12 +10,18 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
 
 from app.errors import ModelLoadError
-from app.model.encoder import Encoded, TokenizerWindow, mean_pool
+from app.model.encoder import TokenizerWindow, mean_pool
 from app.model.torch_encoder import TorchEncoder
-from app.model.types import Backend, LabelSet, Prediction
+from app.model.types import Backend, BackendWrapper, LabelSet, Prediction, Tokens
+
+if TYPE_CHECKING:
+    from app.model.export import ModelWriter
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +72,13 @@ class OnnxEncoder:
         self.name = name
         self.version: str = meta["version"]
 
-    def count_tokens(self, text: str) -> int:
-        return self._window.count(text)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self._window.tokenize(texts)
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        ids, mask, truncated = self._window.batch(texts)
+    def encode(self, tokens: Sequence[Tokens]) -> NDArray[np.float32]:
+        ids, mask = self._window.pad(tokens)
         (hidden,) = self._session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})
-        return Encoded(mean_pool(hidden, mask), truncated)
+        return mean_pool(hidden, mask)
 
 
 def onnx_encoder(
@@ -85,9 +91,15 @@ def onnx_encoder(
     name: str,
     threads: int = 0,
     precision: Precision = "int8",
+    from_template: ModelWriter | None = None,
 ) -> OnnxEncoder:
-    """The cached export for ``version``; on a miss, load the torch encoder once and export it."""
+    """The cached export for ``version``; on a miss, build it from the graph template (no torch) when
+    there is one, else load the torch encoder once and export it."""
     folder = export_folder(cache_root, version)
+    if not is_exported(folder) and from_template is not None:
+        from app.model.export import write_export
+
+        write_export(from_template, name, version, tokenizer_dir, folder)
     if not is_exported(folder):
         encoder = load_torch()
         if encoder.version != version:  # the caller's guess drifted: file the export under the truth
@@ -100,29 +112,25 @@ def onnx_encoder(
     return OnnxEncoder(folder, max_length, name, threads, precision)
 
 
-class RefinedBackend:
+class RefinedBackend(BackendWrapper):
     """Int8 scores, with near ties re-scored by the fp32 export, so labels match the PyTorch path.
 
     Int8 moves embeddings by about 1% (cosine ~0.99), which only matters where the top two labels are
     close; those few sentences (under a tenth with the default model) are computed again at full
-    precision, which keeps nearly all of int8's speed.
+    precision, which keeps nearly all of int8's speed. Both exports share one tokenizer, so the exact
+    pass reuses the tokens of the fast one.
     """
 
     def __init__(self, fast: Backend, exact: Backend, margin: float) -> None:
-        self._fast = fast
+        super().__init__(fast)
         self._exact = exact
         self._margin = margin
-        self.card = fast.card
-        self.default_labels = fast.default_labels
 
-    def count_tokens(self, text: str) -> int:
-        return self._fast.count_tokens(text)
-
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
-        rows = self._fast.predict(texts, labels, multi_label)
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        rows = self.inner.predict(tokens, labels, multi_label)
         close = [i for i, row in enumerate(rows) if _top_two_gap(row) < self._margin]
         if close:
-            exact = self._exact.predict([texts[i] for i in close], labels, multi_label)
+            exact = self._exact.predict([tokens[i] for i in close], labels, multi_label)
             for i, row in zip(close, exact, strict=True):
                 rows[i] = row
         return rows

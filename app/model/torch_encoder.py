@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from app.errors import ModelLoadError
-from app.model.encoder import Encoded, TokenizerWindow, encoder_version, mean_pool
+from app.model.encoder import TokenizerWindow, encoder_version, mean_pool
+from app.model.types import Tokens
 
 
 def apply_overlay(model: Any, overlay: Path) -> None:
@@ -53,11 +57,11 @@ class TorchEncoder:
             apply_overlay(self._model, overlay)
         self.version = encoder_version(model_dir, overlay)
 
-    def count_tokens(self, text: str) -> int:
-        return self._window.count(text)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self._window.tokenize(texts)
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        ids, mask, truncated = self._window.batch(texts)
+    def encode(self, tokens: Sequence[Tokens]) -> NDArray[np.float32]:
+        ids, mask = self._window.pad(tokens)
         torch = self._torch
         with torch.inference_mode():
             output = self._model(
@@ -66,4 +70,4 @@ class TorchEncoder:
                 token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
             )
         hidden = output.last_hidden_state.float().numpy()
-        return Encoded(mean_pool(hidden, mask), truncated)
+        return mean_pool(hidden, mask)

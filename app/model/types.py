@@ -1,6 +1,8 @@
-"""The narrow backend protocol: texts and a label set in, one score row per text out.
+"""The narrow backend protocol and its value types: texts → tokens, tokens and a label set → score rows.
 
-The API and the batcher only know this module; torch and onnxruntime stay inside the implementations.
+The service and the batcher only know this module; torch and onnxruntime stay inside the implementations.
+A sentence is tokenized once: the batcher budgets its batches by the tokens ``tokenize`` returns and hands
+the same tokens to ``predict``.
 """
 
 from __future__ import annotations
@@ -78,14 +80,57 @@ class Prediction:
     truncated: bool
 
 
-class Backend(Protocol):
-    card: ModelCard
-    default_labels: LabelSet
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """One text as the model sees it: its token ids, cut to the model's window (``truncated`` then)."""
 
-    def predict(self, texts: Sequence[str], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+    text: str
+    ids: list[int]
+    truncated: bool
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Backend(Protocol):
+    @property
+    def card(self) -> ModelCard: ...
+
+    @property
+    def default_labels(self) -> LabelSet: ...
+
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        """Each text as ``predict`` will take it; the batcher sorts and budgets batches by ``len``."""
+        ...
+
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
         """Exactly one prediction per text, in order. Runs on the inference thread, never the event loop."""
         ...
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model would see for ``text`` before truncation; used to sort and budget batches."""
-        ...
+
+class BackendWrapper:
+    """A backend around another that changes only ``predict``: card, labels and tokens are the inner one's."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    @property
+    def card(self) -> ModelCard:
+        return self.inner.card
+
+    @property
+    def default_labels(self) -> LabelSet:
+        return self.inner.default_labels
+
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self.inner.tokenize(texts)
+
+    def predict(self, tokens: Sequence[Tokens], labels: LabelSet, multi_label: bool) -> list[Prediction]:
+        return self.inner.predict(tokens, labels, multi_label)
+
+
+def predict_texts(
+    backend: Backend, texts: Sequence[str], labels: LabelSet, multi_label: bool
+) -> list[Prediction]:
+    """Tokenize and predict in one call, for callers outside the batcher (tools, the baseline, tests)."""
+    return backend.predict(backend.tokenize(texts), labels, multi_label)

@@ -1,13 +1,13 @@
 """What an operator sees of a running service: Prometheus metrics (request ids and JSON logs: context, logs).
 
 Each app owns its own metrics registry, so several apps in one process (tests, several workers in one
-interpreter) never share or clash over counters. Inference is measured by wrapping the backend
-(``app.model.instrumented``), so the batcher carries no metrics code.
+interpreter) never share or clash over counters. The batcher reports each batch here (``batch_done``,
+``batch_failed``) and the routes each request's stage timings, so neither holds metrics code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -55,6 +55,14 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+        self.stages = Histogram(
+            "claimsift_request_stage_seconds",
+            "Time a classifying request spent per stage: queue (waiting for the inference thread), "
+            "tokenize, inference (also in its Server-Timing header).",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.inference_failures = Counter(
             "claimsift_inference_failures", "Batches the model failed on.", registry=registry
         )
@@ -76,6 +84,20 @@ class Metrics:
     def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route=route, method=method, status=str(status)).inc()
         self.latency.labels(route=route, method=method).observe(seconds)
+
+    def batch_done(self, sentences: int, seconds: float) -> None:
+        """One batch the model scored (called on the inference thread)."""
+        self.inference.observe(seconds)
+        self.batch_size.observe(sentences)
+        self.sentences.inc(sentences)
+
+    def batch_failed(self) -> None:
+        self.inference_failures.inc()
+
+    def record_stages(self, seconds: Mapping[str, float]) -> None:
+        """A request's time per stage, as in its Server-Timing header."""
+        for stage, spent in seconds.items():
+            self.stages.labels(stage=stage).observe(spent)
 
     def record_model_loaded(self, seconds: float) -> None:
         self.model_load.set(seconds)

@@ -1,1 +1,3 @@
-"""Text handling: from submitted text to sentence spans. Imports no model."""
+"""Text handling: HTML extraction with its parse-cost guard, sentence segmentation, offsets.
+
+Pure: imports no model, nothing above it; only the service uses it."""

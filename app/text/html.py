@@ -3,7 +3,8 @@
 Parsed by Lexbor (an HTML5 parser, through `selectolax`), walked with an explicit stack so that any
 nesting depth works. Scripts, styles, navigation and other page furniture are dropped; every block-level
 element becomes a paragraph of its own, separated by a blank line, which the sentence segmenter always
-treats as a boundary, so no sentence spans two elements.
+treats as a boundary, so no sentence spans two elements. Markup is checked first by the parse-cost guard
+(``parse_cost``), which refuses pathological nesting before the parser could spend minutes on it.
 """
 
 from __future__ import annotations
@@ -15,36 +16,30 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from app.text.parse_cost import check_parse_cost
+from app.text.tags import BLOCK_TAGS, words
+
 # Deeper elements are named by their ancestor at this depth; browsers flatten deeper trees anyway
 # (Blink stops nesting at 512), and it bounds each path to a few kilobytes.
 MAX_PATH_DEPTH = 256
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_DROPPED_TAGS = _words(
+_DROPPED_TAGS = words(
     "script style noscript template head nav aside form iframe frame frameset object embed svg math "
     "canvas audio video button select textarea dialog"
 )
 # Page banners, except inside content, where they hold a headline or byline (the ARIA banner rule).
-_BANNER_TAGS = _words("header footer")
-_CONTENT_TAGS = _words("article main section")
-_BOILERPLATE_ROLES = _words("navigation banner contentinfo complementary search dialog alertdialog")
+_BANNER_TAGS = words("header footer")
+_CONTENT_TAGS = words("article main section")
+_BOILERPLATE_ROLES = words("navigation banner contentinfo complementary search dialog alertdialog")
 # Whole class or id tokens only: "share" drops <div class="share">, never <p class="share-price">.
-_BOILERPLATE_TOKENS = _words(
+_BOILERPLATE_TOKENS = words(
     "ad ads advert adverts advertisement banner-ad breadcrumb breadcrumbs comments cookie cookies "
     "cookie-banner cookie-consent consent newsletter newsletter-signup paywall promo related "
     "related-articles share share-buttons sharing sidebar social social-share subscribe skip-link"
 )
-_NEVER_DROPPED = _words("html body")
-_BLOCK_TAGS = _words(
-    "html body address article aside blockquote center details dialog dd dir div dl dt fieldset "
-    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li listing main menu nav ol "
-    "p plaintext pre section summary table caption thead tbody tfoot tr td th ul xmp"
-)
-_PREFORMATTED_TAGS = _words("pre listing plaintext xmp")
+_NEVER_DROPPED = words("html body")
+_PREFORMATTED_TAGS = words("pre listing plaintext xmp")
 _HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _CSS_SAFE = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
 _LINE_BREAK = None  # stands for <br> among the pending text pieces
@@ -72,16 +67,12 @@ class ExtractedHtml:
         return self.regions[index].path
 
 
-class HtmlTooComplex(ValueError):
-    """The markup would make the parser's tree building quadratic (pathological nesting)."""
-
-
 def html_to_text(markup: str) -> ExtractedHtml:
     """The readable text of an HTML page or fragment; a fragment's paths start with ``html>body>``.
 
     Raises HtmlTooComplex for markup that nests too deeply to parse in bounded time.
     """
-    _check_parse_cost(markup)
+    check_parse_cost(markup)
     root = LexborHTMLParser(markup).root
     builder = _TextBuilder()
     if root is not None:
@@ -139,10 +130,10 @@ def _walk(root: LexborNode, builder: _TextBuilder) -> None:
             builder.add_line_break()
             continue
         if _is_dropped(node, tag, in_content):
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 builder.flush()  # the text before and after it are separate paragraphs
             continue
-        if tag in _BLOCK_TAGS:
+        if tag in BLOCK_TAGS:
             builder.open_block(path)
             stack.append(None)
         in_content = in_content or tag in _CONTENT_TAGS
@@ -249,110 +240,3 @@ def _render_lines(pieces: list[str | None]) -> str:
             lines[-1].append(piece)
     rendered = (_HTML_WHITESPACE.sub(" ", "".join(line)).strip(" ") for line in lines)
     return "\n".join(line for line in rendered if line.strip())
-
-
-# --- The parse-cost guard ---------------------------------------------------------------------------
-# An HTML5 tree builder checks "is there a <p> (or the element being closed) in scope?" by walking its
-# stack of open elements, so every tag costs up to the current nesting depth: 100,000 nested <div>s take
-# Lexbor about a minute. Before parsing, a linear scan replays the tags on an approximate stack (it
-# follows the spec's end-tag rules and closes optional-end elements, so sloppy real pages stay shallow)
-# and sums the depth each tag would meet. Markup over the budget is refused, not parsed.
-MAX_NESTING = 12_000
-MAX_SCOPE_STEPS = 100_000_000
-_TOKEN = re.compile(r"<(?:!--|[!?]|(/?)([A-Za-z][^\s/>]*))")
-_RAW_TEXT = _words("script style textarea title xmp iframe noembed noframes noscript")
-_VOID = _words("area base basefont bgsound br col embed hr img input keygen link meta param source track wbr")
-_SPECIAL = _words(
-    "address applet area article aside base basefont bgsound blockquote body br button caption center col "
-    "colgroup dd details dir div dl dt embed fieldset figcaption figure footer form frame frameset h1 h2 "
-    "h3 h4 h5 h6 head header hgroup hr html iframe img input keygen li link listing main marquee menu "
-    "meta nav noembed noframes noscript object ol p param plaintext pre script search section select "
-    "source style summary table tbody td template textarea tfoot th thead title tr track ul wbr xmp"
-)
-_SCOPE_BOUNDARY = _words("applet caption html table td th marquee object template")
-_CLOSES_P = _BLOCK_TAGS | _words("search menu")
-_OPTIONAL_END = _words("p li dt dd option optgroup tr td th tbody thead tfoot rb rt rp rtc")
-
-
-def _check_parse_cost(markup: str) -> None:
-    if markup.count("<") ** 2 // 2 <= MAX_SCOPE_STEPS:
-        return  # so few tags that even nesting them all stays within the budget
-    stack = _OpenElements()
-    steps = 0
-    position = 0
-    while (match := _TOKEN.search(markup, position)) is not None:
-        position = _after_token(markup, match)
-        name = (match.group(2) or "").lower()
-        if not name:
-            continue
-        steps += len(stack.names)
-        if steps > MAX_SCOPE_STEPS:
-            raise HtmlTooComplex("the HTML nests too many elements too deeply to parse in reasonable time")
-        if match.group(1):
-            stack.end_tag(name)
-            continue
-        stack.start_tag(name)
-        if len(stack.names) > MAX_NESTING:
-            raise HtmlTooComplex(f"the HTML nests elements more than {MAX_NESTING} levels deep")
-        if name == "plaintext":
-            return
-        if name in _RAW_TEXT:
-            position = _after_raw_text(markup, name, position)
-
-
-def _after_token(markup: str, match: re.Match[str]) -> int:
-    if match.group() == "<!--":
-        end = markup.find("-->", match.end())
-        return len(markup) if end < 0 else end + 3
-    end = markup.find(">", match.end())
-    return len(markup) if end < 0 else end + 1
-
-
-def _after_raw_text(markup: str, name: str, position: int) -> int:
-    """Skip a script's or style's content: tags inside it are text, not elements."""
-    closing = re.compile(rf"</{re.escape(name)}[\s/>]", re.IGNORECASE).search(markup, position)
-    return len(markup) if closing is None else closing.start()
-
-
-class _OpenElements:
-    """An approximate stack of open elements; each operation is amortised O(1)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self._positions: dict[str, list[int]] = {}
-        self._specials: list[int] = []
-        self._boundaries: list[int] = []
-
-    def start_tag(self, name: str) -> None:
-        top = self.names[-1] if self.names else ""
-        if top in _OPTIONAL_END and (top == name or (top == "p" and name in _CLOSES_P)):
-            self._pop_to(len(self.names) - 1)
-        if name in _VOID:
-            return
-        index = len(self.names)
-        self.names.append(name)
-        self._positions.setdefault(name, []).append(index)
-        if name in _SPECIAL:
-            self._specials.append(index)
-        if name in _SCOPE_BOUNDARY:
-            self._boundaries.append(index)
-
-    def end_tag(self, name: str) -> None:
-        """Pop through `name` as the spec's end-tag steps would, or ignore the tag as they do."""
-        positions = self._positions.get(name)
-        if not positions:
-            return
-        # A special element closes only within its scope; any other only if no special one is above it.
-        barrier = self._boundaries if name in _SPECIAL else self._specials
-        above = barrier[-1] if barrier else -1
-        if positions[-1] >= above:
-            self._pop_to(positions[-1])
-
-    def _pop_to(self, index: int) -> None:
-        while len(self.names) > index:
-            name = self.names.pop()
-            self._positions[name].pop()
-            if self._specials and self._specials[-1] == len(self.names):
-                self._specials.pop()
-            if self._boundaries and self._boundaries[-1] == len(self.names):
-                self._boundaries.pop()

@@ -21,7 +21,7 @@ from app.model.types import DEFAULT_LABELS
 from app.training.report import THREE_CLASS, TWO_CLASS
 
 LABELS = DEFAULT_LABELS.names
-DEFAULT_CDCP = Path("../shared/data/cdcp_train.jsonl")
+DEFAULT_CDCP = Path("data/cdcp/cdcp_train.jsonl")
 DEFAULT_NEWS = Path("data/news")
 DEFAULT_REAL = Path("data/real")
 # Scored after training when present; a clone without ../shared/data simply skips them.
@@ -110,6 +110,18 @@ def read_report(path: Path) -> ReportFile:
     if space is None:
         raise ValueError(f"{path}: labels {sorted(found)} are neither {THREE_CLASS} nor {TWO_CLASS}")
     return ReportFile(path, [Row(item["text"], item["label"], str(path), "report") for item in items], space)
+
+
+def missing_data(cdcp: Path, news: Path, real: Path) -> str | None:
+    """Why training cannot start, in one line, or None when every data set is there."""
+    where = "run from the repository's root, or pass"
+    if not cdcp.is_file():
+        return f"no CDCP training data at {cdcp} (data/cdcp/ of the repository: {where} --cdcp FILE)"
+    if not part_files(news):
+        return f"no news training data at {news} (no part*.jsonl; data/news/: {where} --news DIR)"
+    if not part_files(real):
+        return f"no real-text training data at {real} (no part*.jsonl; data/real/: {where} --real DIR)"
+    return None
 
 
 def is_heldout(row: Row) -> bool:

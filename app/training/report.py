@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,9 +41,17 @@ class Report:
     per_class: dict[str, ClassMetrics]
     confusion: list[list[int]]  # rows: gold label, columns: predicted label, in ``labels`` order
     ece: float
+    context: bool = True  # the request option `context` the service was asked with
+    unlabelled: int = 0  # gold rows the service gave no label (skipped as furniture, or not found)
+    label_sources: dict[str, int] = field(default_factory=dict)  # `model` / `quotation` row counts
+    breakdown: dict[str, dict[str, float]] = field(default_factory=dict)  # accuracy by role, by source
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
+
+
+NO_LABEL = -1  # the service gave the row no label (skipped as furniture, or not found)
+FROM_SCORES = -2  # the row's label is its top score (folded for a fact/opinion file)
 
 
 def metrics(
@@ -52,19 +60,32 @@ def metrics(
     space: Sequence[str],
     file: str,
     model: str,
+    decided: NDArray[np.int64] | None = None,
 ) -> Report:
-    """The report for gold label indices into ``space`` and three-class probabilities (rows)."""
+    """The report for gold label indices into ``space`` and three-class probabilities (rows).
+
+    ``decided``, per row: the three-class label index a rule gave it instead of the top score (a quoted
+    sentence is a fact), ``NO_LABEL`` (a miss for accuracy and recall, outside the confusion matrix and
+    the calibration), or ``FROM_SCORES`` (the default: the top score).
+    """
+    if decided is None:
+        decided = np.full(len(gold), FROM_SCORES)
+    to_space = np.arange(len(THREE_CLASS))
     if tuple(space) == TWO_CLASS and probabilities.shape[1] == len(THREE_CLASS):
         # Sum the scores of the labels folded together, so prediction and confidence stay consistent.
         fold = np.array(
             [[float(TO_TWO_CLASS[name] == target) for target in TWO_CLASS] for name in THREE_CLASS]
         )
         probabilities = probabilities @ fold
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
+        to_space = np.array([TWO_CLASS.index(TO_TWO_CLASS[name]) for name in THREE_CLASS])
+    by_rule = to_space[np.maximum(decided, 0)]
+    by_scores = np.where(decided == NO_LABEL, NO_LABEL, probabilities.argmax(axis=1))
+    predicted = np.where(decided >= 0, by_rule, by_scores)
+    labelled = predicted >= 0
+    confidence = probabilities[np.arange(len(gold))[labelled], predicted[labelled]]
     confusion = np.zeros((len(space), len(space)), dtype=np.int64)
-    np.add.at(confusion, (gold, predicted), 1)
-    per_class = _per_class(confusion, space)
+    np.add.at(confusion, (gold[labelled], predicted[labelled]), 1)
+    per_class = _per_class(confusion, space, np.bincount(gold, minlength=len(space)))
     return Report(
         file=file,
         model=model,
@@ -74,15 +95,18 @@ def metrics(
         macro_f1=round(float(np.mean([m.f1 for m in per_class.values()])), 4),
         per_class=per_class,
         confusion=confusion.tolist(),
-        ece=round(expected_calibration_error(confidence, predicted == gold), 4),
+        ece=round(expected_calibration_error(confidence, predicted[labelled] == gold[labelled]), 4),
+        unlabelled=int((~labelled).sum()),
     )
 
 
-def _per_class(confusion: NDArray[np.int64], space: Sequence[str]) -> dict[str, ClassMetrics]:
+def _per_class(
+    confusion: NDArray[np.int64], space: Sequence[str], support: NDArray[np.int64]
+) -> dict[str, ClassMetrics]:
     metrics = {}
     for i, name in enumerate(space):
         true_positive = float(confusion[i, i])
-        predicted, actual = float(confusion[:, i].sum()), float(confusion[i, :].sum())
+        predicted, actual = float(confusion[:, i].sum()), float(support[i])
         precision = true_positive / predicted if predicted else 0.0
         recall = true_positive / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -114,6 +138,19 @@ def format_report(report: Report) -> str:
         f"accuracy  {report.accuracy:.4f}",
         f"macro-F1  {report.macro_f1:.4f}",
         f"ECE       {report.ece:.4f}",
+        *(
+            [
+                f"context   {'on' if report.context else 'off'}"
+                + "".join(f"  {source}: {count}" for source, count in report.label_sources.items())
+            ]
+            if report.label_sources
+            else []
+        ),
+        *(
+            [f"unlabelled {report.unlabelled} (gold sentences the service skipped or did not find)"]
+            if report.unlabelled
+            else []
+        ),
         "",
         f"{'label':<{width}} precision  recall      F1  support",
     ]
@@ -126,4 +163,8 @@ def format_report(report: Report) -> str:
     ]
     for name, row in zip(report.labels, report.confusion, strict=True):
         lines.append(f"{name:<{width}}" + "".join(f"{count:>14}" for count in row))
+    if report.breakdown:
+        lines += ["", "accuracy by group                n  accuracy"]
+        for group, values in report.breakdown.items():
+            lines.append(f"  {group:<28} {int(values['n']):>4}  {values['accuracy']:.4f}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """`claimsift train`: adapt the base MiniLM to fact / assessment / prescription, reproducibly.
 
-Data (``app/training/data.py``): trained on the CDCP train split, our invented news (minus its held-out
+Data (``app/training/data.py``, all in the repository): trained on the CDCP train split (``data/cdcp/``,
+ODbL: see its README), our invented news (minus its held-out
 20% of documents) and the real-text set's train split; the temperature is fitted on the real-text
 calibration split, so that confidence is calibrated on real text rather than on the training sources.
 Held out and reported: the news held-out split, the real-text test split and any report files (the
@@ -46,7 +47,8 @@ from app.training.data import (
 )
 from app.training.report import Report, metrics
 
-DEFAULT_OUT = Path("models/claimsift-news")
+DEFAULT_OUT = Path("models/trained/claimsift-news")  # a new folder: the shipped model stays as it is
+SHIPPED = Path("models/claimsift-news")  # written only with `claimsift train --replace`
 SCALE = 20.0  # unit-length embeddings need a large scale for confident logits; folded into W on export
 
 

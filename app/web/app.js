@@ -98,29 +98,58 @@
     node.setAttribute("role", "button");
     node.setAttribute("aria-describedby", "tip");
     if (sentence.uncertain) node.classList.add("uncertain");
+    // Quoted speech gets a quotation-mark badge; a role other than body gets its name before the text.
+    if (sentence.quoted === "full") node.classList.add("quoted");
+    const role = sentence.role || "body";
+    if (role !== "body") {
+      node.dataset.role = role;
+      const badge = element("span", "role-badge", role);
+      badge.setAttribute("aria-hidden", "true");
+      node.appendChild(badge);
+    }
     node.appendChild(element("span", "text", sentence.text));
     const tag = element("sup", "tag", initial(sentence.label) + (sentence.uncertain ? "?" : ""));
     tag.setAttribute("aria-hidden", "true");
     node.appendChild(tag);
-    const spoken = " (" + sentence.label + ", " + percent(sentence.confidence) +
-      (sentence.uncertain ? ", uncertain" : "") + ")";
+    const spoken = " (" + (role !== "body" ? role + ", " : "") + sentence.label + ", " +
+      percent(sentence.confidence) + (sentence.uncertain ? ", uncertain" : "") +
+      (sentence.label_source === "quotation" ? ", quoted speech" : "") + ")";
     node.appendChild(element("span", "visually-hidden", spoken));
     return node;
   }
 
-  function renderDocument(text, sentences, tones) {
+  // Page furniture (share and navigation lines...) stays in place, greyed: shown, never labelled.
+  function furnitureNode(item) {
+    const node = element("span", "furniture", item.text);
+    node.title = "Page furniture: not labelled, not counted";
+    node.appendChild(element("span", "visually-hidden", " (page furniture, not labelled)"));
+    return node;
+  }
+
+  // Labelled sentences and skipped furniture in document order (a service without `skipped` sends none).
+  function inOrder(sentences, skipped) {
+    const items = sentences.map((sentence, position) => ({ item: sentence, position }));
+    for (const item of skipped || []) items.push({ item, position: null });
+    const start = (entry) => (Number.isInteger(entry.item.start) ? entry.item.start : Infinity);
+    return items.sort((a, b) => start(a) - start(b));
+  }
+
+  function renderDocument(text, sentences, tones, skipped) {
     documentView.replaceChildren();
-    const spans = locate(text, sentences);
+    const ordered = inOrder(sentences, skipped);
+    const spans = locate(text, ordered.map((entry) => entry.item));
     let cursor = 0;
     const unplaced = [];
-    sentences.forEach((sentence, position) => {
-      const span = spans[position];
+    ordered.forEach((entry, order) => {
+      const span = spans[order];
       if (span === null) {
-        unplaced.push(position);
+        if (entry.position !== null) unplaced.push(entry.position);
         return;
       }
       if (span[0] > cursor) documentView.appendChild(document.createTextNode(text.slice(cursor, span[0])));
-      documentView.appendChild(sentenceNode(sentence, position, tones));
+      documentView.appendChild(
+        entry.position === null ? furnitureNode(entry.item) : sentenceNode(entry.item, entry.position, tones),
+      );
       cursor = span[1];
     });
     if (cursor < text.length) documentView.appendChild(document.createTextNode(text.slice(cursor)));
@@ -173,6 +202,14 @@
     tip.appendChild(title);
     if (sentence.uncertain) {
       tip.appendChild(element("p", "tip-note", "Uncertain: the best score is below the threshold."));
+    }
+    if (sentence.label_source === "quotation") {
+      const best = Object.entries(sentence.scores).sort((a, b) => b[1] - a[1])[0][0];
+      tip.appendChild(element("p", "tip-note", "Quoted speech" +
+        (sentence.speaker ? " (" + sentence.speaker.text + ")" : "") +
+        ": a fact about what was said, by the label guide. Alone, the model reads it as " + best + "."));
+    } else if (sentence.quoted === "partial" && sentence.speaker) {
+      tip.appendChild(element("p", "tip-note", "Quotes " + sentence.speaker.text + "."));
     }
     const table = element("table", "scores");
     const caption = element("caption", "visually-hidden", "Score of each label");
@@ -313,8 +350,10 @@
         ? (body.extracted_text ?? body.sentences.map((s) => s.text).join("\n\n"))
         : text;
       render(body, shownText);
+      const skipped = (body.skipped || []).length;
       status.textContent = body.sentences.length + " sentences labelled in " +
-        Math.round(body.elapsed_ms) + " ms.";
+        Math.round(body.elapsed_ms) + " ms" +
+        (skipped ? "; " + skipped + " lines of page furniture skipped (greyed)." : ".");
     } catch (failure) {
       showError("Could not reach the service: " + failure.message);
       status.textContent = "";
@@ -331,7 +370,7 @@
       shownTones[label] = i % TONES;
     });
     renderLegend(body.labels, body.counts, body.sentences, shownTones);
-    renderDocument(text, body.sentences, shownTones);
+    renderDocument(text, body.sentences, shownTones, body.skipped);
     const model = body.model;
     const reused = Number.isInteger(body.cached_sentences) && body.cached_sentences > 0
       ? " " + body.cached_sentences + " of " + body.sentences.length + " sentences reused from the cache."

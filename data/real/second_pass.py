@@ -2,6 +2,9 @@
 
     python data/real/second_pass.py sample   # writes second_pass_sample.jsonl: 400 rows, no labels
     python data/real/second_pass.py kappa    # reads second_pass.jsonl, prints Cohen's kappa and disagreements
+    python data/real/second_pass.py kappa second_pass_b.jsonl   # the same for another labelled file
+
+A file named for kappa is looked up as given, then in this folder; every row needs "text" and "label".
 
 The sample is the 400 labelled rows with the smallest sha256("second-pass:<text>"), shown in that
 (shuffled) order with the sentence and its genre only, so the second annotator labels from the text
@@ -54,10 +57,23 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
     return (observed - expected) / (1 - expected)
 
 
-def kappa() -> None:
+def labelled_file(name: str | None) -> Path:
+    if name is None:
+        return SECOND
+    path = Path(name)
+    if not path.exists() and not path.is_absolute() and (FOLDER / path).exists():
+        path = FOLDER / path
+    if not path.exists():
+        sys.exit(f"no such file: {name}")
+    return path
+
+
+def kappa(name: str | None = None) -> None:
     first = first_pass()
     pairs, disagreements = [], []
-    for line in SECOND.read_text(encoding="utf-8").splitlines():
+    path = labelled_file(name)
+    print(f"second pass: {path.name}")
+    for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         original = first[row["text"]]["label"]
         pairs.append((original, row["label"]))
@@ -73,5 +89,14 @@ def kappa() -> None:
         print(f"  #{number} first={a} second={b}: {text[:160]}")
 
 
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in ("sample", "kappa") or len(argv) > (2 if argv[0] == "kappa" else 1):
+        sys.exit("usage: second_pass.py sample | kappa [FILE]")
+    if argv[0] == "sample":
+        sample()
+    else:
+        kappa(argv[1] if len(argv) > 1 else None)
+
+
 if __name__ == "__main__":
-    {"sample": sample, "kappa": kappa}[sys.argv[1]]()
+    main(sys.argv[1:])

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,12 +10,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.api.auth import ApiKeyConfigError
 from app.main import create_app
 from app.settings import Settings
-from bench.serving import wait_ready
 from tests.api.test_errors import assert_error
-from tests.conftest import REPO, free_port, started_client
+from tests.conftest import serving, started_client
 
 ENV_KEYS = ["env-key-one-7f3a9c2e41b8d6", "env-key-two-0b5e8d1c7a93f2"]
 FILE_KEY = "file-key-5c1d9e7b3a2f80"
@@ -205,68 +200,22 @@ async def test_both_are_off_by_default(client: httpx.AsyncClient) -> None:
     assert "securitySchemes" not in schema.get("components", {})
 
 
-@pytest.mark.parametrize(
-    ("update", "words"),
-    [
-        ({"api_keys": SecretStr("short-secret")}, "API key 1 of 1 is shorter than 16 characters"),
-        ({"api_keys_file": Path("/nonexistent/claimsift_keys")}, "cannot be read: FileNotFoundError"),
-    ],
-)
-def test_unusable_keys_stop_the_start(settings: Settings, update: dict[str, object], words: str) -> None:
-    with pytest.raises(ApiKeyConfigError, match=words) as error:
-        create_app(settings.model_copy(update=update))
-    assert "short-secret" not in str(error.value)
-
-
-def test_a_key_file_without_keys_stops_the_start(settings: Settings, tmp_path: Path) -> None:
-    empty = tmp_path / "keys"
-    empty.write_text("# nothing yet\n\n", encoding="utf-8")
-    with pytest.raises(ApiKeyConfigError, match="contains no key"):
-        create_app(settings.model_copy(update={"api_keys_file": empty}))
-
-
 @pytest.mark.slow
-def test_a_real_server_with_keys_from_env_and_file(key_file: Path) -> None:
+def test_a_real_server_with_keys_from_env_and_file(key_file: Path, tmp_path: Path) -> None:
     """`claimsift serve` reads the keys from its environment, refuses without one and logs none."""
-    port = free_port()
     env = {
-        **os.environ,
         "CLAIMSIFT_API_KEYS": ",".join(ENV_KEYS),
         "CLAIMSIFT_API_KEYS_FILE": str(key_file),
         "CLAIMSIFT_LOG_LEVEL": "debug",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url, timeout=30) as http:
-            wait_ready(url, process)
-            assert http.post("/v1/extract", json=EXTRACT).status_code == 401
-            wrong = {"X-API-Key": "wrong-key-0000000000000"}
-            assert http.post("/v1/extract", json=EXTRACT, headers=wrong).status_code == 401
-            for headers in ({"X-API-Key": ENV_KEYS[1]}, {"Authorization": f"Bearer {FILE_KEY}"}):
-                assert http.post("/v1/extract", json=EXTRACT, headers=headers).status_code == 200
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=60)
+    log = tmp_path / "serve.log"
+    with serving(env, log) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("/v1/extract", json=EXTRACT).status_code == 401
+        wrong = {"X-API-Key": "wrong-key-0000000000000"}
+        assert http.post("/v1/extract", json=EXTRACT, headers=wrong).status_code == 401
+        for headers in ({"X-API-Key": ENV_KEYS[1]}, {"Authorization": f"Bearer {FILE_KEY}"}):
+            assert http.post("/v1/extract", json=EXTRACT, headers=headers).status_code == 200
+    output = log.read_text(encoding="utf-8")
     assert "refused POST /v1/extract" in output
     for key in [*ENV_KEYS, FILE_KEY]:
         assert key not in output
-
-
-def test_serve_refuses_a_short_key_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.commands.cli import main
-
-    monkeypatch.setenv("CLAIMSIFT_API_KEYS", "too-short")
-    # serve would route the whole process's logging to stderr; keep pytest's handlers in place.
-    monkeypatch.setattr("app.obs.logs.configure_logging", lambda level, log_format: None)
-    with pytest.raises(SystemExit) as stopped:
-        main(["serve", "--port", str(free_port())])
-    assert str(stopped.value).startswith("claimsift: API key 1 of 1 is shorter than 16 characters")
-    assert "too-short" not in str(stopped.value)

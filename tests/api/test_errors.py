@@ -93,6 +93,7 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
 
 
 async def test_service_still_answers_after_bad_input(client: httpx.AsyncClient) -> None:
-    await client.post("/v1/extract", content=b"\xff\xfe", headers={"content-type": "application/json"})
+    bad = await client.post("/v1/extract", content=b"\xff\xfe", headers={"content-type": "application/json"})
+    assert_error(bad, 400, "invalid_encoding")
     response = await client.post("/v1/extract", json={"text": "The council voted 7-2 on Monday."})
     assert response.status_code == 200

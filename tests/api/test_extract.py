@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.conftest import shared_file
@@ -18,7 +20,7 @@ async def test_extract_example_article(client: httpx.AsyncClient) -> None:
     assert set(body["model"]) == {"name", "backend", "version"}
     assert body["model"]["backend"] == "embedding"
     sentences = body["sentences"]
-    assert len(sentences) >= 35
+    assert len(sentences) + len(body["skipped"]) >= 35
     previous_end = 0
     for index, sentence in enumerate(sentences):
         assert sentence["index"] == index
@@ -98,3 +100,35 @@ async def test_openapi_and_docs(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert {"/v1/extract", "/v1/classify", "/v1/labels", "/healthz", "/readyz"} <= set(schema["paths"])
     assert (await client.get("/docs")).status_code == 200
+
+
+def server_timing(response: httpx.Response) -> dict[str, float]:
+    stages = {}
+    for entry in response.headers["server-timing"].split(","):
+        name, _, duration = entry.strip().partition(";dur=")
+        stages[name] = float(duration)
+    return stages
+
+
+async def test_stage_timings_are_in_server_timing_and_in_metrics(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/metrics")).text
+    text = f"Run {uuid.uuid4().hex} of the council voted 7-2 on Monday. The decision was a mistake."
+    fresh = await client.post("/v1/extract", json={"text": text})
+    assert fresh.status_code == 200
+    stages = server_timing(fresh)
+    assert list(stages) == ["queue", "tokenize", "inference"]
+    assert stages["inference"] > 0 and stages["tokenize"] > 0 and stages["queue"] >= 0
+    assert sum(stages.values()) <= fresh.json()["elapsed_ms"] + 1  # the body's total still holds them
+    cached = await client.post("/v1/classify", json={"sentences": [text.split(". ")[1]]})
+    assert server_timing(cached) == {"queue": 0.0, "tokenize": 0.0, "inference": 0.0}  # a cache hit
+    assert "server-timing" not in (await client.get("/healthz")).headers  # only classifying routes
+    after = (await client.get("/metrics")).text
+    count = 'claimsift_request_stage_seconds_count{stage="inference"}'
+    assert metric_value(after, count) == metric_value(before, count) + 2
+
+
+def metric_value(exposition: str, sample: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return 0.0

@@ -8,6 +8,7 @@ import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.api.test_blocks import js_slice
+from tests.api.test_context import EXAMPLE_FURNITURE
 from tests.api.test_errors import assert_error
 from tests.conftest import shared_file
 
@@ -70,7 +71,8 @@ async def test_the_example_article_as_html(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/extract", json={"text": page, "format": "html"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert len(body["sentences"]) >= 35
+    assert len(body["sentences"]) + len(body["skipped"]) >= 35
+    assert [s["text"] for s in body["skipped"]] == list(EXAMPLE_FURNITURE)
     assert not any(s["text"] == "Menu" for s in body["sentences"])
     paths = [s["path"] for s in body["sentences"]]
     assert all(path.startswith("html>body>article>p") for path in paths)

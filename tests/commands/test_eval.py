@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, serving
 
 # Sentences from the label guide, varied so the file is longer than one progress-bar chunk.
 GUIDE = [
@@ -86,4 +86,21 @@ def test_unreachable_service_exits_non_zero_with_a_message(tmp_path: Path) -> No
     path.write_text('{"text": "The council met.", "label": "fact"}\n', encoding="utf-8")
     result = eval_cli(str(path), "--url", "http://127.0.0.1:9")
     assert result.returncode == 2
-    assert "cannot reach http://127.0.0.1:9" in result.stderr
+    assert "cannot use http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_eval_url_sends_the_api_key_of_the_environment(tmp_path: Path) -> None:
+    """The bug of the first `eval --url`: it sent no key, so a service with keys on refused every call."""
+    path = tmp_path / "two.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in GUIDE[:2]))
+    key = "eval-test-key-0123456789"
+    with serving({"CLAIMSIFT_API_KEYS": key}) as (url, _):
+        refused = run_cli("eval", str(path), "--url", url, env={"CLAIMSIFT_API_KEY": ""})
+        accepted = run_cli("eval", str(path), "--url", url, "--json", env={"CLAIMSIFT_API_KEY": key})
+    assert refused.returncode == 2
+    assert "401" in refused.stderr and "CLAIMSIFT_API_KEY" in refused.stderr
+    assert key not in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["n"] == 2

@@ -9,7 +9,7 @@ import pytest
 from app.errors import ModelLoadError
 from app.main import create_app
 from app.model.nli import NLIBackend
-from app.model.types import DEFAULT_LABELS, Label, LabelSet
+from app.model.types import DEFAULT_LABELS, Label, LabelSet, predict_texts
 from app.settings import Settings
 from tests.conftest import started_client
 
@@ -20,7 +20,9 @@ def backend(tiny_nli_model: Path) -> NLIBackend:
 
 
 def test_single_label_scores_form_a_distribution(backend: NLIBackend) -> None:
-    predictions = backend.predict(["the council voted", "it was bad"], DEFAULT_LABELS, multi_label=False)
+    predictions = predict_texts(
+        backend, ["the council voted", "it was bad"], DEFAULT_LABELS, multi_label=False
+    )
     assert len(predictions) == 2
     for prediction in predictions:
         assert len(prediction.scores) == 3
@@ -30,13 +32,13 @@ def test_single_label_scores_form_a_distribution(backend: NLIBackend) -> None:
 
 def test_multi_label_scores_are_independent(backend: NLIBackend) -> None:
     labels = LabelSet((Label("a", "good"), Label("b", "bad"), Label("c", "a fact")))
-    (prediction,) = backend.predict(["it was good"], labels, multi_label=True)
+    (prediction,) = predict_texts(backend, ["it was good"], labels, multi_label=True)
     assert all(0 < s < 1 for s in prediction.scores)
     assert sum(prediction.scores) != pytest.approx(1.0, abs=1e-3)
 
 
 def test_long_premise_is_truncated(backend: NLIBackend) -> None:
-    short, long = backend.predict(["it was good", "the council voted " * 40], DEFAULT_LABELS, False)
+    short, long = predict_texts(backend, ["it was good", "the council voted " * 40], DEFAULT_LABELS, False)
     assert (short.truncated, long.truncated) == (False, True)
 
 

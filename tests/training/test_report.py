@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.commands.eval import EvalError, read_examples
+from app.commands.connect import CommandError
+from app.commands.eval import read_examples
 from app.training.report import THREE_CLASS, TWO_CLASS, expected_calibration_error, metrics
 
 
@@ -76,15 +77,15 @@ def test_label_space_is_detected(tmp_path: Path) -> None:
 def test_bad_files_give_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(EvalError) as error:
+    with pytest.raises(CommandError) as error:
         read_examples(path)
     assert message in str(error.value)
 
 
 def test_unreadable_files_give_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(EvalError, match="cannot read"):
+    with pytest.raises(CommandError, match="cannot read"):
         read_examples(tmp_path / "missing.jsonl")
     latin = tmp_path / "latin1.jsonl"
     latin.write_bytes(b'{"text": "caf\xe9", "label": "fact"}\n')
-    with pytest.raises(EvalError, match="cannot read"):
+    with pytest.raises(CommandError, match="cannot read"):
         read_examples(latin)

@@ -1,7 +1,8 @@
 /**
  * Claimsift for the block editor: a sidebar with a "Check claims" button that sends the post's text
  * blocks to this site's /wp-json/claimsift/v1/analyze route (which adds the API key server-side) and
- * highlights every sentence in its block, by label, with the editor's annotations API.
+ * highlights every sentence in its block, by label, with the editor's annotations API. Until then it shows
+ * the result a background check stored with the post (GET /wp-json/claimsift/v1/posts/<id>), if any.
  *
  * No build step: plain ES2017 over the wp.* globals WordPress loads. The pure helpers at the top take no
  * wp.* object, so tests run them under Node (module.exports at the end).
@@ -95,6 +96,14 @@
 		return annotations;
 	}
 
+	/** How many sentences an answer holds: per block for a blocks request, else at the top level. */
+	function sentenceCount(result) {
+		if (!result.blocks) return (result.sentences || []).length;
+		return result.blocks.reduce(function (total, block) {
+			return total + block.sentences.length;
+		}, 0);
+	}
+
 	var helpers = {
 		SOURCE_PREFIX: SOURCE_PREFIX,
 		TEXT_ATTRIBUTES: TEXT_ATTRIBUTES,
@@ -102,6 +111,7 @@
 		textBlocks: textBlocks,
 		requestBody: requestBody,
 		annotationsFor: annotationsFor,
+		sentenceCount: sentenceCount,
 	};
 
 	if (typeof module !== "undefined" && module.exports) {
@@ -116,7 +126,10 @@
 	var wp = root.wp;
 	var el = wp.element.createElement;
 	var useState = wp.element.useState;
+	var useEffect = wp.element.useEffect;
+	var useSelect = wp.data.useSelect;
 	var __ = wp.i18n.__;
+	var sprintf = wp.i18n.sprintf;
 	var components = wp.components;
 	var PluginSidebar = (wp.editor && wp.editor.PluginSidebar) || wp.editPost.PluginSidebar;
 	var PluginSidebarMoreMenuItem =
@@ -167,6 +180,10 @@
 			});
 	}
 
+	function initial(sentence) {
+		return sentence.label.charAt(0).toUpperCase() + (sentence.uncertain ? "?" : "");
+	}
+
 	function Counts(props) {
 		return el(
 			"ul",
@@ -174,7 +191,7 @@
 			Object.keys(props.counts).map(function (label) {
 				return el(
 					"li",
-					{ key: label, className: "claimsift-count claimsift-label-" + slug(label) },
+					{ key: label, className: "claimsift-count claimsift-label-" + slug(label), "data-label": label },
 					el("span", { className: "claimsift-initial", "aria-hidden": "true" }, label.charAt(0).toUpperCase()),
 					" " + label + ": ",
 					el("strong", null, String(props.counts[label]))
@@ -201,7 +218,7 @@
 								wp.data.dispatch("core/block-editor").selectBlock(annotation.blockClientId);
 							},
 						},
-						sentence.label.charAt(0).toUpperCase() + (sentence.uncertain ? "?" : "") + " " + sentence.text
+						initial(sentence) + " " + sentence.text
 					),
 					" ",
 					el("span", { className: "claimsift-confidence" }, Math.round(sentence.confidence * 100) + "%")
@@ -210,7 +227,91 @@
 		);
 	}
 
+	/** The answer of the check just run: counts, how many sentences the service had cached, the list. */
+	function LiveResult(props) {
+		var result = props.result;
+		var total = sentenceCount(result);
+		return el(
+			"div",
+			{ className: "claimsift-live" },
+			el(Counts, { counts: result.counts }),
+			el(
+				"p",
+				{ className: "claimsift-cached", "data-sentences": total, "data-cached": result.cached_sentences },
+				sprintf(
+					/* translators: 1: number of sentences, 2: how many of them the service had seen before. */
+					__("%1$d sentences, %2$d unchanged since an earlier check (from the service's cache).", "claimsift"),
+					total,
+					result.cached_sentences
+				)
+			),
+			el(SentenceList, { annotations: props.annotations })
+		);
+	}
+
+	/** The result the background check stored with the post, until the post is checked again here. */
+	function StoredResult(props) {
+		var result = props.state.result;
+		return el(
+			"div",
+			{ className: "claimsift-stored" },
+			el("h3", null, __("Last background check", "claimsift")),
+			el(
+				"p",
+				{ className: "claimsift-stored-meta" },
+				sprintf(
+					/* translators: 1: date and time, 2: model name, 3: model version. */
+					__("Checked %1$s with %2$s %3$s.", "claimsift"),
+					new Date(result.checked_at).toLocaleString(),
+					result.model.name,
+					result.model.version
+				)
+			),
+			props.state.stale &&
+				el(
+					components.Notice,
+					{ status: "warning", isDismissible: false, className: "claimsift-stale" },
+					__("Stale: the post was edited after this check. Check claims to see the current labels.", "claimsift")
+				),
+			el(Counts, { counts: result.counts }),
+			el(
+				"ol",
+				{ className: "claimsift-sentences" },
+				result.sentences.map(function (sentence, i) {
+					return el(
+						"li",
+						{ key: i, className: "claimsift-stored-sentence claimsift-label-" + slug(sentence.label) },
+						el("span", { className: "claimsift-initial" }, initial(sentence)),
+						" " + sentence.text
+					);
+				})
+			)
+		);
+	}
+
+	/** The post's stored check (GET /claimsift/v1/posts/<id>), fetched again after each save. */
+	function useStoredState(postId) {
+		var saving = useSelect(function (select) {
+			return select("core/editor").isSavingPost();
+		}, []);
+		var state = useState(null);
+		useEffect(
+			function () {
+				if (!postId || saving) return;
+				wp.apiFetch({ path: "/claimsift/v1/posts/" + postId }).then(state[1], function () {
+					state[1](null);
+				});
+			},
+			[postId, saving]
+		);
+		return state[0];
+	}
+
 	function Sidebar() {
+		var postId = useSelect(function (select) {
+			return select("core/editor").getCurrentPostId();
+		}, []);
+		var stored = useStoredState(postId);
 		var state = useState({ busy: false, error: null, result: null, annotations: [] });
 		var current = state[0];
 		var setState = state[1];
@@ -222,6 +323,7 @@
 					setState({ busy: false, error: null, result: done.result, annotations: done.annotations });
 				},
 				function (error) {
+					clearAnnotations(); // highlights of an earlier check would no longer be vouched for
 					setState({ busy: false, error: error.message || String(error), result: null, annotations: [] });
 				}
 			);
@@ -232,6 +334,7 @@
 			setState({ busy: false, error: null, result: null, annotations: [] });
 		}
 
+		var showStored = !current.result && stored && stored.result;
 		return el(
 			components.PanelBody,
 			null,
@@ -247,9 +350,14 @@
 			),
 			" ",
 			el(components.Button, { variant: "secondary", onClick: clear, disabled: current.busy }, __("Clear", "claimsift")),
-			current.error && el(components.Notice, { status: "error", isDismissible: false }, current.error),
-			current.result && el(Counts, { counts: current.result.counts }),
-			current.result && el(SentenceList, { annotations: current.annotations })
+			current.error &&
+				el(components.Notice, { status: "error", isDismissible: false, className: "claimsift-error" }, current.error),
+			current.result && el(LiveResult, { result: current.result, annotations: current.annotations }),
+			showStored && el(StoredResult, { state: stored }),
+			!current.result &&
+				stored &&
+				stored.queued &&
+				el("p", { className: "claimsift-queued" }, __("Queued for a background check.", "claimsift"))
 		);
 	}
 

@@ -24,9 +24,7 @@ function claimsift_register_routes() {
 		array(
 			'methods'             => 'POST',
 			'callback'            => 'claimsift_analyze',
-			'permission_callback' => function () {
-				return current_user_can( 'edit_posts' );
-			},
+			'permission_callback' => 'claimsift_can_check_posts',
 			'args'                => array(
 				'blocks' => array(
 					'required'          => true,
@@ -64,13 +62,9 @@ function claimsift_validate_blocks( $blocks ) {
  * Forwards the blocks to the service and passes its answer (or its error) back to the editor.
  *
  * @param WP_REST_Request $request The editor's request.
- * @return WP_REST_Response|WP_Error
+ * @return array|WP_Error
  */
 function claimsift_analyze( WP_REST_Request $request ) {
-	$settings = claimsift_settings();
-	if ( '' === $settings['url'] ) {
-		return new WP_Error( 'claimsift_not_configured', __( 'Set the service URL under Settings → Claimsift.', 'claimsift' ), array( 'status' => 503 ) );
-	}
 	$blocks = array();
 	foreach ( $request->get_param( 'blocks' ) as $block ) {
 		$blocks[] = array(
@@ -78,37 +72,15 @@ function claimsift_analyze( WP_REST_Request $request ) {
 			'text' => $block['text'],
 		);
 	}
-	$headers = array(
-		'Content-Type' => 'application/json',
-		'Accept'       => 'application/json',
-	);
-	if ( '' !== $settings['api_key'] ) {
-		$headers['X-API-Key'] = $settings['api_key'];
-	}
-	$response = wp_remote_post(
-		$settings['url'] . '/v1/extract',
-		array(
-			'headers' => $headers,
-			'body'    => wp_json_encode( array( 'blocks' => $blocks ) ),
-			'timeout' => $settings['timeout'],
-		)
-	);
-	if ( is_wp_error( $response ) ) {
-		// The transport message names the host and the failure, never the key.
-		return new WP_Error( 'claimsift_unreachable', $response->get_error_message(), array( 'status' => 502 ) );
-	}
-	$status = (int) wp_remote_retrieve_response_code( $response );
-	$body   = json_decode( wp_remote_retrieve_body( $response ), true );
-	if ( ! is_array( $body ) ) {
-		/* translators: %d: HTTP status of the claimsift service. */
-		return new WP_Error( 'claimsift_bad_response', sprintf( __( 'the service answered %d without JSON', 'claimsift' ), $status ), array( 'status' => 502 ) );
-	}
-	if ( 200 !== $status ) {
-		$code    = isset( $body['error']['code'] ) ? (string) $body['error']['code'] : 'http_' . $status;
-		$message = isset( $body['error']['message'] ) ? (string) $body['error']['message'] : '';
-		// A 401 from the service is this site's misconfiguration, not the editor's: say so as a 502.
-		$editor_status = 401 === $status ? 502 : $status;
-		return new WP_Error( 'claimsift_' . $code, $message, array( 'status' => $editor_status ) );
-	}
-	return new WP_REST_Response( $body, 200 );
+	return claimsift_service_extract( array( 'blocks' => $blocks ) );
+}
+
+/**
+ * Who may send text to the service: a logged-in user who can edit posts (cookie + REST nonce, or an
+ * application password); everyone else gets a 403.
+ *
+ * @return true|WP_Error
+ */
+function claimsift_can_check_posts() {
+	return current_user_can( 'edit_posts' ) ? true : claimsift_forbidden();
 }

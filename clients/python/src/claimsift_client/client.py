@@ -1,15 +1,8 @@
-"""Python client for the claimsift HTTP API: sync and async, typed results, retries with backoff.
+"""The blocking and the async client: typed results, retries with backoff, typed errors.
 
-    from app.client import ClaimsiftClient
-
-    with ClaimsiftClient("http://127.0.0.1:8000", api_key="...") as claims:
-        result = claims.extract("The council voted 7-2. The decision was a mistake.")
-        for sentence in result.sentences:
-            print(sentence.label, sentence.text)
-
-``AsyncClaimsiftClient`` has the same methods as coroutines. Both build requests and read responses
-through one core (``_Call`` and ``_read``); only the loop that sends, waits and retries is written twice,
-once blocking and once with ``await``. Results are the pydantic models of ``app.schemas``.
+Both build requests and read responses through one core (``_Call`` and ``_read``) and wait for readiness
+by one rule (``_ReadyWait``); only the loops that send, wait and retry are written twice, once blocking
+and once with ``await``.
 
 Retries: 429 (queue full) and 503 (model loading) answers and connection failures are retried with
 exponential backoff and full jitter, waiting at least the server's ``Retry-After``. Every other error
@@ -19,88 +12,24 @@ raises at once. All calls are idempotent, so a retry never does anything twice.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from app import __version__
-from app.schemas import ClassifyResponse, ExtractResponse, LabelSpec, LabelsResponse
+from claimsift_client._version import __version__
+from claimsift_client.errors import ClientError, ConnectionFailed, ResponseError, api_error, unreachable
+from claimsift_client.models import Block, ClassifyResponse, ExtractResponse, LabelSpec, LabelsResponse
+from claimsift_client.retry import RetryPolicy, retry_after_seconds, should_retry
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 Format = Literal["text", "html"]
-Block = Mapping[str, str]  # {"id": ..., "text": ...}
-Labels = Sequence[LabelSpec | Mapping[str, str]]
-
-RETRY_STATUSES = frozenset({429, 503})
-
-
-class ClientError(Exception):
-    """Base of every error this client raises; ``code`` names it the way the API names its errors."""
-
-    code = "client_error"
-
-
-class ConnectionFailed(ClientError):
-    """The service could not be reached (refused, DNS, timeout) even after the retries."""
-
-    code = "connection_failed"
-
-
-class ResponseError(ClientError):
-    """The service answered 200 with a body that is not the documented response."""
-
-    code = "bad_response"
-
-
-class APIError(ClientError):
-    """The service answered with an error: the HTTP status and the API's ``{"error": {...}}`` body."""
-
-    def __init__(self, status: int, code: str, message: str, request_id: str | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.request_id = request_id
-
-
-class AuthenticationError(APIError):
-    """401/403: the API key is missing or wrong."""
-
-
-class InvalidRequest(APIError):
-    """400/413/415/422 and other 4xx: the request itself must change before it can succeed."""
-
-
-class ServiceBusy(APIError):
-    """429 or 503 after every retry: the queue stayed full or the model is still loading."""
-
-
-class ServerError(APIError):
-    """500 and other 5xx answers."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry 429/503 answers and connection failures."""
-
-    attempts: int = 4  # tries in all, the first included
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0  # cap of the exponential backoff
-    max_retry_after_s: float = 120.0  # the longest server-requested wait this client accepts
-
-    def delay(self, attempt: int, retry_after_s: float | None) -> float:
-        """Seconds to wait before try ``attempt + 1`` (``attempt`` counts from 1)."""
-        # Full jitter spreads clients that failed together; Retry-After is the server's floor.
-        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
-        return max(backoff, min(retry_after_s or 0.0, self.max_retry_after_s))
+Blocks = Sequence[Block | Mapping[str, str]]  # models or {"id": ..., "text": ...}
+Labels = Sequence[LabelSpec | Mapping[str, str]]  # models or {"name": ..., "description": ...}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +44,12 @@ class _Call(Generic[ResponseT]):
 
 def _extract_call(
     text: str | None,
-    blocks: Sequence[Block] | None,
+    blocks: Blocks | None,
     format: Format,
     labels: Labels | None,
     multi_label: bool,
     threshold: float | None,
+    context: bool = True,
 ) -> _Call[ExtractResponse]:
     if (text is None) == (blocks is None):
         raise ValueError("give exactly one of text or blocks")
@@ -127,19 +57,30 @@ def _extract_call(
     if text is not None:
         body["text"] = text
     else:
-        body["blocks"] = [{"id": str(block["id"]), "text": str(block["text"])} for block in blocks or ()]
-    body.update(_options(labels, multi_label, threshold))
+        body["blocks"] = [
+            block.model_dump()
+            if isinstance(block, Block)
+            else {"id": str(block["id"]), "text": str(block["text"])}
+            for block in blocks or ()
+        ]
+    body.update(_options(labels, multi_label, threshold, context))
     return _Call("POST", "/v1/extract", ExtractResponse, body)
 
 
 def _classify_call(
-    sentences: Sequence[str], labels: Labels | None, multi_label: bool, threshold: float | None
+    sentences: Sequence[str],
+    labels: Labels | None,
+    multi_label: bool,
+    threshold: float | None,
+    context: bool = True,
 ) -> _Call[ClassifyResponse]:
-    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold)}
+    body = {"sentences": list(sentences), **_options(labels, multi_label, threshold, context)}
     return _Call("POST", "/v1/classify", ClassifyResponse, body)
 
 
-def _options(labels: Labels | None, multi_label: bool, threshold: float | None) -> dict[str, Any]:
+def _options(
+    labels: Labels | None, multi_label: bool, threshold: float | None, context: bool
+) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if labels is not None:
         options["labels"] = [
@@ -149,6 +90,8 @@ def _options(labels: Labels | None, multi_label: bool, threshold: float | None) 
         options["multi_label"] = True
     if threshold is not None:
         options["threshold"] = threshold
+    if not context:
+        options["context"] = False  # sent only when off, so older services keep accepting the request
     return options
 
 
@@ -162,24 +105,6 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return headers
 
 
-def _should_retry(response: httpx.Response) -> bool:
-    return response.status_code in RETRY_STATUSES
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds: either delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _read(call: _Call[ResponseT], response: httpx.Response) -> ResponseT:
     """The typed body of a 200, or the API error the service answered, raised as its exception."""
     if response.status_code == 200:
@@ -189,33 +114,46 @@ def _read(call: _Call[ResponseT], response: httpx.Response) -> ResponseT:
             raise ResponseError(
                 f"{call.method} {call.path}: the 200 body is not a {call.model.__name__}: {exc}"
             ) from exc
-    raise _api_error(response)
+    raise api_error(response)
 
 
-def _api_error(response: httpx.Response) -> APIError:
-    status = response.status_code
-    code, message, request_id = f"http_{status}", response.text[:300] or response.reason_phrase, None
+class _ReadyWait:
+    """The one rule for waiting on ``/readyz``, shared by the blocking and the async ``wait_ready``.
+
+    Ready on a 200. A model that failed to load, a server process that exited (``alive``) or the
+    deadline end the wait with the last failure; anything else (503 while loading, connection
+    refused while the server starts) is worth another poll.
+    """
+
+    def __init__(self, base_url: httpx.URL, timeout_s: float, alive: Callable[[], bool] | None) -> None:
+        self._base_url = base_url
+        self._deadline = time.monotonic() + timeout_s
+        self._alive = alive
+
+    def ready(self, outcome: httpx.Response | httpx.TransportError) -> bool:
+        """True when ready; False when worth polling again; raises the failure when waiting must end."""
+        if isinstance(outcome, httpx.Response) and outcome.status_code == 200:
+            return True
+        if isinstance(outcome, httpx.Response):
+            failure: ClientError = api_error(outcome)
+            if _load_failed(outcome):
+                raise failure
+        else:
+            failure = unreachable("GET", self._base_url, "/readyz", outcome)
+        if self._alive is not None and not self._alive():
+            raise ConnectionFailed(f"the server at {self._base_url} exited before it was ready ({failure})")
+        if time.monotonic() >= self._deadline:
+            raise failure
+        return False
+
+
+def _load_failed(response: httpx.Response) -> bool:
+    """/readyz says the model failed to load: waiting longer cannot help."""
     try:
-        detail = response.json()["error"]
-        code, message = str(detail["code"]), str(detail["message"])
-        request_id = detail.get("request_id") or response.headers.get("x-request-id")
-    except (ValueError, KeyError, TypeError):
-        pass  # not the API's error body (a proxy's HTML page, say): keep the raw text
-    kind: type[APIError]
-    if status in (401, 403):
-        kind = AuthenticationError
-    elif status in RETRY_STATUSES:
-        kind = ServiceBusy
-    elif status >= 500:
-        kind = ServerError
-    else:
-        kind = InvalidRequest
-    return kind(status, code, message, request_id)
-
-
-def _unreachable(method: str, base_url: httpx.URL, path: str, exc: httpx.HTTPError) -> ConnectionFailed:
-    reason = str(exc) or type(exc).__name__
-    return ConnectionFailed(f"{method} {str(base_url).rstrip('/')}{path} failed: {reason}")
+        reason = response.json().get("reason", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(reason, str) and reason.startswith("model failed to load")
 
 
 class ClaimsiftClient:
@@ -239,14 +177,15 @@ class ClaimsiftClient:
         self,
         text: str | None = None,
         *,
-        blocks: Sequence[Block] | None = None,
+        blocks: Blocks | None = None,
         format: Format = "text",
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     def classify(
         self,
@@ -255,28 +194,29 @@ class ClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""
         return self._send(_LABELS_CALL)
 
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Block until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` (say, the server process) turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = _api_error(response)
+                outcome: httpx.Response | httpx.TransportError = self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = _unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            time.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            time.sleep(interval_s)
 
     def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):
@@ -285,10 +225,10 @@ class ClaimsiftClient:
                 response = self._http.request(call.method, call.path, json=call.body)
             except httpx.HTTPError as exc:  # connection, timeout, protocol or decoding failures
                 if last or not isinstance(exc, httpx.TransportError):
-                    raise _unreachable(call.method, self._http.base_url, call.path, exc) from exc
+                    raise unreachable(call.method, self._http.base_url, call.path, exc) from exc
                 time.sleep(self.retry.delay(attempt, None))
                 continue
-            if last or not _should_retry(response):
+            if last or not should_retry(response):
                 return _read(call, response)
             time.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -326,14 +266,15 @@ class AsyncClaimsiftClient:
         self,
         text: str | None = None,
         *,
-        blocks: Sequence[Block] | None = None,
+        blocks: Blocks | None = None,
         format: Format = "text",
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ExtractResponse:
         """Split ``text`` (or each of ``blocks``) into sentences and label each one."""
-        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold))
+        return await self._send(_extract_call(text, blocks, format, labels, multi_label, threshold, context))
 
     async def classify(
         self,
@@ -342,28 +283,29 @@ class AsyncClaimsiftClient:
         labels: Labels | None = None,
         multi_label: bool = False,
         threshold: float | None = None,
+        context: bool = True,
     ) -> ClassifyResponse:
         """Label sentences you have already split, in input order."""
-        return await self._send(_classify_call(sentences, labels, multi_label, threshold))
+        return await self._send(_classify_call(sentences, labels, multi_label, threshold, context))
 
     async def labels(self) -> LabelsResponse:
         """The service's default labels and their descriptions."""
         return await self._send(_LABELS_CALL)
 
-    async def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+    async def wait_ready(
+        self, timeout_s: float = 120.0, *, interval_s: float = 0.2, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """Wait until ``/readyz`` answers 200; ConnectionFailed or ServiceBusy after ``timeout_s``, at
+        once if the model failed to load or ``alive()`` turns False."""
+        waiting = _ReadyWait(self._http.base_url, timeout_s, alive)
         while True:
             try:
-                response = await self._http.get("/readyz")
-                if response.status_code == 200:
-                    return
-                failure: ClientError = _api_error(response)
+                outcome: httpx.Response | httpx.TransportError = await self._http.get("/readyz")
             except httpx.TransportError as exc:
-                failure = _unreachable("GET", self._http.base_url, "/readyz", exc)
-            if time.monotonic() >= deadline:
-                raise failure
-            await asyncio.sleep(0.2)
+                outcome = exc
+            if waiting.ready(outcome):
+                return
+            await asyncio.sleep(interval_s)
 
     async def _send(self, call: _Call[ResponseT]) -> ResponseT:
         for attempt in range(1, self.retry.attempts + 1):
@@ -372,10 +314,10 @@ class AsyncClaimsiftClient:
                 response = await self._http.request(call.method, call.path, json=call.body)
             except httpx.HTTPError as exc:  # connection, timeout, protocol or decoding failures
                 if last or not isinstance(exc, httpx.TransportError):
-                    raise _unreachable(call.method, self._http.base_url, call.path, exc) from exc
+                    raise unreachable(call.method, self._http.base_url, call.path, exc) from exc
                 await asyncio.sleep(self.retry.delay(attempt, None))
                 continue
-            if last or not _should_retry(response):
+            if last or not should_retry(response):
                 return _read(call, response)
             await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
         raise AssertionError("unreachable: the last attempt returns or raises")
