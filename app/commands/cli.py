@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
     train.add_argument("--real-weight", type=float, help="loss weight of real-text rows vs CDCP (default 1)")
     train.add_argument(
+        "--no-real-text",
+        action="store_true",
+        help="the first recipe: no real-text rows, 10%% of CDCP + news documents calibrate "
+        "(reproduces the model shipped before issue 12)",
+    )
+    train.add_argument(
         "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 6)"
     )
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
@@ -185,6 +191,7 @@ def _train(args: argparse.Namespace) -> int:
         "max_length": args.max_length,
         "news_weight": args.news_weight,
         "real_weight": args.real_weight,
+        "real_text": False if args.no_real_text else None,
         "trained_layers": args.trained_layers,
     }
     config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,7 +1,7 @@
 """`claimsift train --cv`: 5-fold cross-validation by CDCP document, with the training recipe of ``train``.
 
-Each fold trains on four CDCP folds plus the news and real-text training rows, calibrates on the
-real-text calibration split exactly as ``train`` does, and scores the fifth CDCP fold.
+Each fold trains on four CDCP folds plus the news (and, by default, real-text) training rows, calibrates
+exactly as ``train`` does (``TrainingData.training_split``), and scores the fifth CDCP fold.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def cv_command(paths: dict[str, Path], out: Path | None, config: TrainConfig) ->
     frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
     gold, probabilities, per_fold = [], [], []
     for fold in range(CV_FOLDS):
-        train_rows = [row for row in data.cdcp if cdcp_fold(row) != fold]
-        train_rows += [*data.news_train, *data.real["train"]]
+        folds = [row for row in data.cdcp if cdcp_fold(row) != fold]
+        train_rows, calibration_rows = data.training_split(folds, config.real_text)
         test_rows = [row for row in data.cdcp if cdcp_fold(row) == fold]
-        trained, _ = train_and_calibrate(train_rows, data.real["calibration"], config, frozen)
+        trained, _ = train_and_calibrate(train_rows, calibration_rows, config, frozen)
         vectors = embeddings(trained, [row.text for row in test_rows], frozen)
         fold_gold = np.array([LABELS.index(row.label) for row in test_rows])
         fold_probabilities = trained.head.probabilities(vectors)

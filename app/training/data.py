@@ -29,6 +29,9 @@ DEFAULT_REPORTS = (Path("../shared/data/checkthat_dev.jsonl"), Path("../shared/d
 HELDOUT_FILE = Path("models/cache/news_heldout.jsonl")
 REAL_TEST_FILE = Path("models/cache/real_test.jsonl")
 HELDOUT_PERCENT = 20  # of news documents: the "own news" test split
+CALIBRATION_PERCENT = (
+    10  # without real text (the first recipe): of the training documents, for the temperature
+)
 CV_FOLDS = 5
 REAL_SPLITS = ("train", "calibration", "test")
 
@@ -48,10 +51,17 @@ class TrainingData:
     news_heldout: list[Row]
     real: dict[str, list[Row]]  # by split: train, calibration, test
 
-    @property
-    def trained_on(self) -> list[Row]:
-        """Everything the final model trains on (``--cv`` swaps the CDCP part for four folds)."""
-        return [*self.cdcp, *self.news_train, *self.real["train"]]
+    def training_split(self, cdcp: Sequence[Row], real_text: bool) -> tuple[list[Row], list[Row]]:
+        """The rows to train on and the rows that fit the temperature, for ``cdcp`` (all, or 4 CV folds).
+
+        With real text: CDCP + news + the real-text train split, calibrated on its calibration split.
+        Without (``--no-real-text``, the first recipe, which made the model shipped before issue 12): CDCP
+        + news, 10% of those documents by hash calibrate and are not trained on.
+        """
+        if real_text:
+            return [*cdcp, *self.news_train, *self.real["train"]], self.real["calibration"]
+        rows = [*cdcp, *self.news_train]
+        return [row for row in rows if not is_calibration(row)], [row for row in rows if is_calibration(row)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +136,10 @@ def missing_data(cdcp: Path, news: Path, real: Path) -> str | None:
 
 def is_heldout(row: Row) -> bool:
     return bucket(row.group, "news-heldout") < HELDOUT_PERCENT
+
+
+def is_calibration(row: Row) -> bool:
+    return bucket(row.group, "calibration") < CALIBRATION_PERCENT
 
 
 def cdcp_fold(row: Row) -> int:

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from app.model.adapted import HEAD_FILE, MANIFEST_FILE, OVERLAY_FILE, LinearHead
 from app.model.encoder import default_encoder_path, file_digest
 from app.training.data import (
+    CALIBRATION_PERCENT,
     HELDOUT_FILE,
     HELDOUT_PERCENT,
     LABELS,
@@ -65,6 +66,7 @@ class TrainConfig:
     trained_layers: int = 6  # top transformer layers fine-tuned (0: a linear head on the frozen encoder)
     news_weight: float = 1.0  # per-row loss weight of our invented news sentences relative to CDCP
     real_weight: float = 1.0  # per-row loss weight of the real-text sentences relative to CDCP
+    real_text: bool = True  # False: the first recipe (no real text; 10% of CDCP + news calibrate)
     threads: int = 2
 
 
@@ -357,7 +359,9 @@ def manifest_for(
             "news_heldout": f"sha256('news-heldout:news:<doc>') % 100 < {HELDOUT_PERCENT}",
             "real_rows": {name: len(rows) for name, rows in data.real.items()},
             "real": "each row's `split` field (by document, see data/real/README.md)",
-            "calibration": "the real-text calibration split",
+            "calibration": "the real-text calibration split"
+            if config.real_text
+            else f"sha256('calibration:<source>:<doc>') % 100 < {CALIBRATION_PERCENT} (CDCP and news)",
         },
         "config": asdict(config),
         "seeds": {"torch": config.seed, "batch_order": config.seed},
@@ -385,7 +389,8 @@ def train_command(
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
     frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
-    trained, calibration = train_and_calibrate(data.trained_on, data.real["calibration"], config, frozen)
+    rows, calibration_rows = data.training_split(data.cdcp, config.real_text)
+    trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen)
     train_seconds = round(time.perf_counter() - started)
     scored = held_out_reports(trained, data, reports, frozen)
     manifest = manifest_for(data, paths, config, command)
