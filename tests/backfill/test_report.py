@@ -21,8 +21,8 @@ from app.backfill.source import plan_shards
 from app.backfill.store import OutputDir
 from app.settings import Settings
 from bench.archive import synthetic_archive, write_jsonl
+from tests.api.test_web import CHROMIUM_ARGS, chromium_binary
 from tests.conftest import REPO
-from tests.test_web import CHROMIUM_ARGS, chromium_binary
 
 pytestmark = pytest.mark.slow
 
