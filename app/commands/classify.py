@@ -166,9 +166,8 @@ def record_from_line(line: Line) -> Record:
     if line.problem is not None:
         return Record(record_id, line.where, None, problem=("invalid_record", line.problem))
     if kind not in ("text", "html"):
-        return Record(
-            record_id, line.where, None, problem=("invalid_record", "`format` must be text or html")
-        )
+        problem = ("invalid_record", "`format` must be text or html")
+        return Record(record_id, line.where, None, problem=problem)
     metadata = {key: value for key, value in line.fields.items() if key not in ("id", "text", "format")}
     return Record(record_id, line.where, line.text, kind, metadata=metadata)
 
