@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from app.model import onnx_build, weights
-from app.model.encoder import DEFAULT_ENCODER_NAME
+from app.model.encoder import DEFAULT_ENCODER_NAME, encode_texts
 from app.model.extras import torch_available
 from app.model.onnx import OnnxEncoder
 from tests.conftest import REPO
@@ -93,8 +93,8 @@ def test_prepare_builds_both_models_from_the_template_without_torch(tmp_path: Pa
     for name in weight_files:
         assert (exports[0] / name).stat().st_ino == (exports[1] / name).stat().st_ino, name  # linked, once
     for folder in exports:
-        int8 = OnnxEncoder(folder, 64, "probe", precision="int8").encode(TEXTS).vectors
-        fp32 = OnnxEncoder(folder, 64, "probe", precision="fp32").encode(TEXTS).vectors
+        int8 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="int8"), TEXTS)
+        fp32 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="fp32"), TEXTS)
         assert ((int8 * fp32).sum(axis=1) > 0.97).all()
 
 
@@ -138,7 +138,7 @@ def test_the_fp32_model_reading_fp16_weight_files_matches_torch(tmp_path: Path, 
     onnx_build.write_models(template, [base_dir / "model.safetensors", overlay], folder, tmp_path)
     shutil.copy(base_dir / "tokenizer.json", folder / "tokenizer.json")
     (folder / "encoder.json").write_text('{"version": "probe"}')
-    ours = OnnxEncoder(folder, 64, "probe", precision="fp32").encode(TEXTS).vectors
-    theirs = TorchEncoder(base_dir, 64, overlay=overlay).encode(TEXTS).vectors
+    ours = encode_texts(OnnxEncoder(folder, 64, "probe", precision="fp32"), TEXTS)
+    theirs = encode_texts(TorchEncoder(base_dir, 64, overlay=overlay), TEXTS)
     # the fine-tuned layers are fp16 already; only the frozen embeddings are rounded to fp16 on disk
     assert (ours * theirs).sum(axis=1).min() > 0.99999
