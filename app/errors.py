@@ -62,6 +62,16 @@ class Overloaded(ClaimsiftError):
         super().__init__(message, headers={"Retry-After": str(retry_after_s)})
 
 
+class QuotaExceeded(ClaimsiftError):
+    """The API key is over its own rate or concurrency quota (the keys file); other keys are unaffected."""
+
+    status = 429
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
 class InferenceFailed(ClaimsiftError):
     """A batch failed inside the backend: only the requests in that batch see it."""
 
@@ -92,6 +102,10 @@ STATUS_TABLE: dict[str, tuple[int, str]] = {
     "not_found": (404, "No such route."),
     "method_not_allowed": (405, "The route exists but not for this method."),
     Overloaded.code: (429, "The inference queue is full; retry after Retry-After seconds."),
+    QuotaExceeded.code: (
+        429,
+        "The API key is over its rate or concurrency quota (keys file); retry after Retry-After seconds.",
+    ),
     NotReady.code: (503, "The model is not loaded yet (see /readyz); retry after Retry-After seconds."),
     InferenceFailed.code: (500, "The backend failed on this request's batch; other requests are unaffected."),
     DeadlineExceeded.code: (504, "The request ran past the per-request deadline; nothing more is computed."),

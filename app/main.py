@@ -20,6 +20,7 @@ from app.api import metrics as metrics_route
 from app.api.auth import install_access_control
 from app.api.errors import install_error_handlers
 from app.api.guard import BodyGuard
+from app.api.keyring import KeyRing
 from app.api.middleware import Deadline, RequestContext
 from app.batching import Batcher
 from app.model.loader import load_backend
@@ -87,9 +88,14 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load in the background so /healthz answers and /readyz says 503 while the model loads.
         loading = asyncio.create_task(engine.load())
+        key_ring: KeyRing | None = app.state.key_ring
+        if key_ring is not None:
+            key_ring.start()  # re-read the keys file when it changes and on SIGHUP
         try:
             yield
         finally:
+            if key_ring is not None:
+                await key_ring.stop()
             loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loading
@@ -115,9 +121,11 @@ def create_app(settings: Settings | None = None, backend_loader: BackendLoader =
     app.include_router(docs.router)
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
-    # Outside the body guard: a request without a valid key is refused before its body is read.
-    install_access_control(app, settings)
-    # Added last, so outermost: the deadline covers reading the body; the id and the log cover all.
+    # Outside the body guard: the deadline covers reading the body.
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    # Outside both: a request without a valid key is refused before its body is read, and a key's
+    # counters see the deadline's 504.
+    install_access_control(app, settings)
+    # Added last, so outermost: the id and the log cover every answer.
     app.add_middleware(RequestContext, metrics=metrics, log_request_text=settings.log_request_text)
     return app

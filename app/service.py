@@ -7,12 +7,14 @@ import asyncio
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.attribution import attributed, speaker_span
 from app.batching import Batcher, StageTimes
 from app.cache import CacheScope, SentenceCache
 from app.errors import InvalidInput, PayloadTooLarge
 from app.model.types import Backend, Label, LabelSet, Prediction
+from app.quota import charge_current
 from app.schemas import (
     BlockResult,
     ClassifyOptions,
@@ -84,6 +86,28 @@ def _read_document(source: str, html: bool) -> _Document:
     return _Document(source, spans, utf16, paths, html, contexts, speakers_utf16)
 
 
+def read_article(text: str, html: bool, max_chars: int) -> _Document:
+    """One article as /v1/extract reads ``text``: size limit, HTML extraction, sentences and offsets.
+
+    Raises the request's 413/422 errors; the archive backfill reads its articles through here too.
+    """
+    if not html and len(text) > max_chars:
+        raise PayloadTooLarge(f"text has {len(text)} characters; the limit is {max_chars}")
+    document = _read_document(text, html)
+    _check_extracted([document], html, max_chars)
+    return document
+
+
+def _check_extracted(documents: list[_Document], html: bool, max_chars: int) -> None:
+    if not html:
+        return
+    extracted = sum(len(document.text) for document in documents)
+    if extracted > max_chars:
+        raise PayloadTooLarge(f"the HTML has {extracted} characters of text; the limit is {max_chars}")
+    if not extracted:
+        raise InvalidInput("the HTML contains no text after dropping scripts, styles and navigation")
+
+
 class ClaimService:
     def __init__(
         self, backend: Backend, batcher: Batcher, settings: Settings, cache: SentenceCache | None = None
@@ -145,9 +169,7 @@ class ClaimService:
         limit = self._settings.max_chars
         if request.blocks is None:
             assert request.text is not None  # the schema wants exactly one of text and blocks
-            if not html and len(request.text) > limit:
-                raise PayloadTooLarge(f"text has {len(request.text)} characters; the limit is {limit}")
-            documents = [_read_document(request.text, html)]
+            documents = [read_article(request.text, html, limit)]
         else:
             if len(request.blocks) > self._settings.max_blocks:
                 raise PayloadTooLarge(
@@ -157,12 +179,7 @@ class ClaimService:
                 total = sum(len(block.text) for block in request.blocks)
                 raise PayloadTooLarge(f"the blocks have {total} characters in all; the limit is {limit}")
             documents = [_read_document(block.text, html) for block in request.blocks]
-        if html:
-            extracted = sum(len(document.text) for document in documents)
-            if extracted > limit:
-                raise PayloadTooLarge(f"the HTML has {extracted} characters of text; the limit is {limit}")
-            if not extracted:
-                raise InvalidInput("the HTML contains no text after dropping scripts, styles and navigation")
+            _check_extracted(documents, html, limit)
         return documents
 
     @staticmethod
@@ -171,18 +188,12 @@ class ClaimService:
     ) -> list[SentenceResult]:
         sentences = []
         for index, i in enumerate(document.labelled):
-            span, context = document.spans[i], document.contexts[i]
+            context = document.contexts[i]
             shaped, source = attributed(next(scored), context.quoted, use_context, default_labels)
             sentences.append(
                 SentenceResult(
                     index=index,
-                    text=span.text,
-                    start=span.start,
-                    end=span.end,
-                    start_utf16=document.utf16[2 * i],
-                    end_utf16=document.utf16[2 * i + 1],
-                    path=document.paths[i],
-                    role=context.role,
+                    **_placed(document, i),
                     quoted=context.quoted,
                     speaker=speaker_span(context.speaker, document.speakers_utf16[i]),
                     label_source=source,
@@ -212,6 +223,7 @@ class ClaimService:
         self, texts: Sequence[str], label_set: LabelSet, options: ClassifyOptions, times: StageTimes | None
     ) -> tuple[list[Prediction], list[bool]]:
         """One prediction per text, and whether it came from the cache; only misses reach the batcher."""
+        charge_current(len(texts))  # the API key's quota, once the request is known to be valid
         scope = CacheScope(self.model.version, label_set.key, options.multi_label)
         found = self.cache.get_many(scope, texts)
         misses = list(dict.fromkeys(text for text, hit in zip(texts, found, strict=True) if hit is None))
@@ -270,19 +282,21 @@ def _counts(label_set: LabelSet, sentences: Sequence[SentenceResult]) -> dict[st
 
 def _skipped(document: _Document) -> list[SkippedSentence]:
     labelled = set(document.labelled)
-    return [
-        SkippedSentence(
-            text=span.text,
-            start=span.start,
-            end=span.end,
-            start_utf16=document.utf16[2 * i],
-            end_utf16=document.utf16[2 * i + 1],
-            path=document.paths[i],
-            role=document.contexts[i].role,
-        )
-        for i, span in enumerate(document.spans)
-        if i not in labelled
-    ]
+    return [SkippedSentence(**_placed(document, i)) for i in range(len(document.spans)) if i not in labelled]
+
+
+def _placed(document: _Document, i: int) -> dict[str, Any]:
+    """Where sentence ``i`` of ``document`` is: text, code-point and UTF-16 offsets, element path, role."""
+    span = document.spans[i]
+    return {
+        "text": span.text,
+        "start": span.start,
+        "end": span.end,
+        "start_utf16": document.utf16[2 * i],
+        "end_utf16": document.utf16[2 * i + 1],
+        "path": document.paths[i],
+        "role": document.contexts[i].role,
+    }
 
 
 def _classify_result(text: str, scored: Scored, use_context: bool, default_labels: bool) -> ClassifyResult:

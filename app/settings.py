@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.keys import KeyEntry, parse_env_keys, read_keys_file, unique_keys
+
 BackendName = Literal["embedding", "nli"]
-MIN_API_KEY_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -115,8 +116,10 @@ class Settings(BaseSettings):
     )
     api_keys_file: Path | None = Field(
         None,
-        description="File with one API key per line (blank lines and `#` comments ignored), e.g. a "
-        "mounted secret; read at start-up.",
+        description="File of API keys, e.g. a mounted secret: one per line, `KEY` or "
+        "`NAME:KEY:RATE:BURST[:CONCURRENCY]` for a key with a quota (sentences per second, burst in "
+        "sentences, requests in flight; empty: no limit); blank lines and `#` comments ignored. Re-read "
+        "within about half a second of a change, and on SIGHUP (docs/api.md).",
     )
     cors_origins: str = Field(
         "",
@@ -124,22 +127,17 @@ class Settings(BaseSettings):
         "`https://cms.example.org`; `*` for any. Empty: no CORS headers.",
     )
 
-    def api_key_list(self) -> list[str]:
-        """The keys of CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE; empty means auth is off."""
-        keys = [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
+    def api_key_entries(self) -> list[KeyEntry]:
+        """The keys of CLAIMSIFT_API_KEYS and CLAIMSIFT_API_KEYS_FILE, with their quotas (app/keys.py);
+        empty means auth is off. ApiKeyConfigError (a ValueError) names a bad key by number or line."""
+        entries = parse_env_keys(self.api_keys.get_secret_value())
         if self.api_keys_file is not None:
-            keys += _read_key_file(self.api_keys_file)
-        return keys
+            entries += read_keys_file(self.api_keys_file)
+        return unique_keys(entries)
 
     @model_validator(mode="after")
     def _check_api_keys(self) -> Settings:
-        keys = self.api_key_list()
-        for number, key in enumerate(keys, start=1):
-            if len(key) < MIN_API_KEY_LENGTH:  # the message names the key by number, never by value
-                raise ValueError(
-                    f"API key {number} of {len(keys)} is shorter than {MIN_API_KEY_LENGTH} characters; "
-                    "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-                )
+        self.api_key_entries()  # the messages never contain a key
         return self
 
     @model_validator(mode="after")
@@ -149,14 +147,3 @@ class Settings(BaseSettings):
         if self.backend == "nli" and not self.model:
             raise ValueError("CLAIMSIFT_BACKEND=nli needs CLAIMSIFT_MODEL (a local path or a hub id)")
         return self
-
-
-def _read_key_file(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"CLAIMSIFT_API_KEYS_FILE {path} cannot be read: {type(exc).__name__}") from None
-    keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if not keys:
-        raise ValueError(f"CLAIMSIFT_API_KEYS_FILE {path} contains no key")
-    return keys

@@ -13,4 +13,4 @@ if ! python -c "import torch, sys; sys.exit(torch.__version__ != '${TORCH#torch=
     || python -m pip install -q --index-url https://download.pytorch.org/whl/cpu "$TORCH"
 fi
 python -c "import torch; assert not torch.version.cuda, f'a CUDA build of torch: {torch.__version__}'"
-python -m pip install -q -c constraints.txt -e ".[torch,dev]"
+python -m pip install -q -c constraints.txt -e ".[torch,dev,ray]"

@@ -1,4 +1,4 @@
-"""Print pins (name==version) for claimsift[torch,dev] and all it pulls in, from the current environment.
+"""Print pins (name==version) for claimsift[torch,dev,ray] and all it pulls in, from the current environment.
 
 Run after a deliberate upgrade and commit the result as constraints.txt. torch is left out: install.sh
 installs the CPU build by exact version first (and `pip install .` for serving needs no torch at all).
@@ -40,7 +40,7 @@ def closure(name: str, extras: tuple[str, ...], pins: dict[str, str]) -> None:
 
 def main() -> None:
     pins: dict[str, str] = {}
-    closure("claimsift", ("torch", "dev"), pins)
+    closure("claimsift", ("torch", "dev", "ray"), pins)
     for name, version in sorted(pins.items()):
         if name not in SKIP:
             print(f"{name}=={version}")

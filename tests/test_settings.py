@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from app.keys import Limits, digest
 from app.settings import Settings
 
 
@@ -33,10 +34,30 @@ def test_a_key_file_without_keys_is_refused(tmp_path: Path) -> None:
 
 def test_keys_come_from_the_variable_and_the_file(tmp_path: Path) -> None:
     key_file = tmp_path / "keys"
-    key_file.write_text("# rotated monthly\nfile-key-0123456789\n\n", encoding="utf-8")
+    key_file.write_text("# rotated monthly\nfile-key-0123456789\ncms:cms-key-0123456789:20:200:4\n", "utf-8")
     settings = Settings(api_keys=" env-key-0123456789 , ", api_keys_file=key_file)
-    assert settings.api_key_list() == ["env-key-0123456789", "file-key-0123456789"]
-    assert Settings().api_key_list() == []
+    entries = settings.api_key_entries()
+    assert [entry.digest for entry in entries] == [
+        digest(key) for key in ("env-key-0123456789", "file-key-0123456789", "cms-key-0123456789")
+    ]
+    assert entries[2].name == "cms" and entries[2].limits == Limits(20, 200, 4)
+    assert Settings().api_key_entries() == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "words"),
+    [
+        ("a:first-key-0123456789::\na:second-key-0123456789::\n", "key names must be unique; repeated: a"),
+        ("same-key-0123456789\nb:same-key-0123456789::\n", "the same key is configured twice"),
+        ("c:third-key-0123456789:fast:\n", "line 1: RATE must be a positive number or empty"),
+    ],
+)
+def test_a_keys_file_with_a_bad_line_is_refused(tmp_path: Path, lines: str, words: str) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text(lines, encoding="utf-8")
+    with pytest.raises(ValidationError, match=words) as error:
+        Settings(api_keys_file=key_file)
+    assert "0123456789" not in str(error.value)
 
 
 def test_the_nli_backend_needs_a_model_and_the_template_a_slot() -> None:

@@ -16,14 +16,14 @@ import os
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from claimsift_client import APIError, AsyncClaimsiftClient, ClientError, Format
 
 from app.commands.connect import CommandError, open_client, run_command
-from app.commands.inputs import jsonl_lines
+from app.commands.inputs import Line, jsonl_lines
 from app.schemas import ExtractResponse
 from app.settings import Settings
 
@@ -49,6 +49,7 @@ class Record:
     text: str | None
     format: Format = "text"
     problem: tuple[str, str] | None = None  # (code, message) of an input that could not be read
+    metadata: dict[str, Any] = field(default_factory=dict)  # a JSONL row's other fields (date, author...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +77,13 @@ def read_records(target: str, input_format: InputFormat, stdin: TextIO) -> Itera
         return
     path = Path(target)
     if path.is_dir():
-        files = _folder_files(path, input_format)
+        files = folder_files(path, input_format)
         if not files:
             raise CommandError(f"{path} has no .txt, .md, .html or .jsonl files")
         for file in files:
-            yield from _file_records(file, input_format)
+            yield from file_records(file, input_format)
     elif path.exists():
-        yield from _file_records(path, input_format)
+        yield from file_records(path, input_format)
     else:
         raise CommandError(f"{path}: no such file or folder")
 
@@ -92,7 +93,7 @@ def count_records(target: str, input_format: InputFormat) -> int | None:
     if target == "-":
         return None
     path = Path(target)
-    files = _folder_files(path, input_format) if path.is_dir() else [path]
+    files = folder_files(path, input_format) if path.is_dir() else [path]
     total = 0
     for file in files:
         if _format_of(file, input_format) != "jsonl":
@@ -106,7 +107,7 @@ def count_records(target: str, input_format: InputFormat) -> int | None:
     return total
 
 
-def _folder_files(folder: Path, input_format: InputFormat) -> list[Path]:
+def folder_files(folder: Path, input_format: InputFormat) -> list[Path]:
     if input_format != "auto":
         return sorted(p for p in folder.rglob("*") if p.is_file())
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIX_FORMATS)
@@ -118,7 +119,7 @@ def _format_of(path: Path, input_format: InputFormat) -> InputFormat:
     return SUFFIX_FORMATS.get(path.suffix.lower(), "text")
 
 
-def _file_records(path: Path, input_format: InputFormat) -> Iterator[Record]:
+def file_records(path: Path, input_format: InputFormat) -> Iterator[Record]:
     source = str(path)
     try:
         content = path.read_text(encoding="utf-8")
@@ -155,16 +156,20 @@ def _stdin_records(stdin: TextIO, input_format: InputFormat) -> Iterator[Record]
 def _jsonl_records(lines: Iterable[str], source: str) -> Iterator[Record]:
     """One record per non-blank line; a line that is not an article becomes a failed record."""
     for line in jsonl_lines(lines, source):
-        record_id = str(line.fields["id"]) if line.fields.get("id") is not None else line.where
-        kind = line.fields.get("format", "text")
-        if line.problem is not None:
-            yield Record(record_id, line.where, None, problem=("invalid_record", line.problem))
-        elif kind not in ("text", "html"):
-            yield Record(
-                record_id, line.where, None, problem=("invalid_record", "`format` must be text or html")
-            )
-        else:
-            yield Record(record_id, line.where, line.text, kind)
+        yield record_from_line(line)
+
+
+def record_from_line(line: Line) -> Record:
+    """The article of one JSONL line or table row: `text`, optional `id` and `format`, other fields kept."""
+    record_id = str(line.fields["id"]) if line.fields.get("id") is not None else line.where
+    kind = line.fields.get("format", "text")
+    if line.problem is not None:
+        return Record(record_id, line.where, None, problem=("invalid_record", line.problem))
+    if kind not in ("text", "html"):
+        problem = ("invalid_record", "`format` must be text or html")
+        return Record(record_id, line.where, None, problem=problem)
+    metadata = {key: value for key, value in line.fields.items() if key not in ("id", "text", "format")}
+    return Record(record_id, line.where, line.text, kind, metadata=metadata)
 
 
 # --- classifying -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.backfill.command import add_commands as add_backfill_commands
 from app.errors import ModelLoadError
 from app.settings import Settings
 
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     template.add_argument("model_dir", nargs="?", type=Path, help="model folder (default: the pinned base)")
     template.set_defaults(command=_onnx_template)
+    add_backfill_commands(commands, load_settings)
     return parser
 
 

@@ -36,9 +36,13 @@ def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[Line]:
         except json.JSONDecodeError as exc:
             yield Line(where, problem=f"not valid JSON ({exc.msg})")
             continue
-        if not isinstance(row, dict):
-            yield Line(where, problem="expected a JSON object")
-        elif not isinstance(row.get("text"), str):
-            yield Line(where, row, "missing or non-string `text`")
-        else:
-            yield Line(where, row)
+        yield row_line(row, where)
+
+
+def row_line(row: object, where: str) -> Line:
+    """A parsed line or a table row (`claimsift backfill` reads Parquet), checked the one way."""
+    if not isinstance(row, dict):
+        return Line(where, problem="expected a JSON object")
+    if not isinstance(row.get("text"), str):
+        return Line(where, row, "missing or non-string `text`")
+    return Line(where, row)

@@ -1,0 +1,1 @@
+"""Label a whole archive on Ray Data: `claimsift backfill` and `claimsift report`."""
