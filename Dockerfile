@@ -23,8 +23,8 @@ FROM base AS venv
 COPY pyproject.toml constraints.txt ./
 COPY deploy/requirements.py deploy/
 # No pip in the venv, no bytecode files (the image is read-only; Python compiles in memory), no tests
-# or sources of compiled packages, and not ONNX Runtime's C-API library, which its Python module does
-# not load (it links the runtime in): together about 100 MB that serving never reads.
+# or sources of compiled packages, no source maps, and not ONNX Runtime's C-API library, which its
+# Python module does not load (it links the runtime in): together about 100 MB that serving never reads.
 RUN python -m venv --without-pip /opt/venv \
  && python deploy/requirements.py runtime > /tmp/runtime.txt \
  && python deploy/requirements.py no-deps > /tmp/no-deps.txt \
@@ -38,7 +38,8 @@ COPY clients/python/src/ clients/python/src/
 RUN pip --python /opt/venv/bin/python install --no-compile --no-deps . \
  && cd /opt/venv/lib/python3.11/site-packages \
  && find . -depth -type d -name tests -exec rm -rf {} + \
- && find . \( -name "*.c" -o -name "*.pyx" -o -name "*.pxd" -o -name "*.pyi" \) -delete \
+ && find . \( -name "*.c" -o -name "*.pyx" -o -name "*.pxd" -o -name "*.pyi" -o -name "*.js.map" \
+      -o -name "*.css.map" \) -delete \
  && rm onnxruntime/capi/libonnxruntime.so.* \
  && rm -rf /src/build
 # Bytecode only for what a start imports (about 7 MB, not the 23 MB of everything): a read-only image
@@ -59,9 +60,12 @@ COPY models/ models/
 RUN claimsift prepare && rm -rf models/cache/base models/cache/wheels \
  && hardlink --quiet --ignore-time models && chmod -R a+rX,go-w models
 
-# ---- venv-runtime: the venv without ONNX Runtime's Python tools (quantization, ...) the builder used ----
+# ---- venv-runtime: the venv without ONNX Runtime's Python tools (quantization, ...) the builder used, ----
+# ---- and without the Swagger UI builds /docs does not serve (it serves swagger-ui-bundle.js and .css) ----
 FROM venv AS venv-runtime
-RUN cd /opt/venv/lib/python3.11/site-packages/onnxruntime && rm -rf quantization tools transformers
+RUN cd /opt/venv/lib/python3.11/site-packages \
+ && rm -rf onnxruntime/quantization onnxruntime/tools onnxruntime/transformers \
+ && rm swagger_ui_bundle/vendor/*/swagger-ui-es-bundle*.js swagger_ui_bundle/vendor/*/swagger-ui.js
 
 # ---- venv-torch: the runtime venv plus a CPU build of PyTorch and transformers (runtime-torch only) ----
 FROM venv AS venv-torch

