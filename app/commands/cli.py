@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 6)"
     )
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
+    _add_distillation(train)
     train.set_defaults(command=_train)
     prepare = commands.add_parser(
         "prepare",
@@ -104,6 +105,25 @@ def _parser() -> argparse.ArgumentParser:
     template.set_defaults(command=_onnx_template)
     add_backfill_commands(commands, load_settings)
     return parser
+
+
+def _add_distillation(train: Any) -> None:
+    train.add_argument(
+        "--distil-from",
+        metavar="MODEL",
+        help="also learn a teacher's scores over the unlabelled pool: an adapted model folder in "
+        "models/ (e.g. claimsift-news-large); its scores are cached in models/cache/distil/",
+    )
+    train.add_argument(
+        "--pool", type=Path, help="unlabelled sentences for --distil-from (default data/real/pool.jsonl.gz)"
+    )
+    train.add_argument(
+        "--pool-limit", type=int, help="use only this many pool sentences, an even sample (default all)"
+    )
+    train.add_argument(
+        "--distil-temperature", type=float, help="softens teacher and student on pool rows (default 2)"
+    )
+    train.add_argument("--distil-weight", type=float, help="loss weight of a pool row vs CDCP (default 1)")
 
 
 def _add_classify(commands: Any) -> None:
@@ -183,7 +203,7 @@ def _train(args: argparse.Namespace) -> int:
     from app.model.extras import require_torch
 
     require_torch("claimsift train")
-    from app.training import cv, data, train
+    from app.training import cv, data, distil, train
 
     overrides = {
         "epochs": args.epochs,
@@ -193,15 +213,22 @@ def _train(args: argparse.Namespace) -> int:
         "real_weight": args.real_weight,
         "real_text": False if args.no_real_text else None,
         "trained_layers": args.trained_layers,
+        "distil_from": args.distil_from,
+        "distil_temperature": args.distil_temperature,
+        "distil_weight": args.distil_weight,
+        "pool_limit": args.pool_limit,
     }
     config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
     paths = {
         "cdcp": args.cdcp or data.DEFAULT_CDCP,
         "news": args.news or data.DEFAULT_NEWS,
         "real": args.real or data.DEFAULT_REAL,
+        "pool": args.pool or distil.DEFAULT_POOL,
     }
     out = train.SHIPPED if args.replace else args.out or train.DEFAULT_OUT
     missing = data.missing_data(paths["cdcp"], paths["news"], paths["real"])
+    if missing is None and config.distil_from:
+        missing = distil.missing_pool(paths["pool"], config.pool_limit)
     if missing is not None:
         sys.exit(f"claimsift train: {missing}")
     if args.cv:

@@ -46,6 +46,7 @@ from app.training.data import (
     read_report,
     write_jsonl,
 )
+from app.training.distil import SoftTargets, soft_targets, softened
 from app.training.report import Report, metrics
 
 DEFAULT_OUT = Path("models/trained/claimsift-news")  # a new folder: the shipped model stays as it is
@@ -68,6 +69,10 @@ class TrainConfig:
     real_weight: float = 1.0  # per-row loss weight of the real-text sentences relative to CDCP
     real_text: bool = True  # False: the first recipe (no real text; 10% of CDCP + news calibrate)
     threads: int = 2
+    distil_from: str | None = None  # a teacher model (artifact folder name): also learn its pool scores
+    distil_temperature: float = 2.0  # softens teacher and student alike on the pool rows
+    distil_weight: float = 1.0  # per-row loss weight of a pool row relative to a CDCP row
+    pool_limit: int | None = None  # pool sentences to use (an even sample by text hash); None: all
 
 
 @dataclass
@@ -149,20 +154,26 @@ class FrozenLayers:
         return top
 
     def hidden(self, texts: Sequence[str]) -> list[Any]:
-        torch = self._torch
         missing = sorted(set(texts) - self._cache.keys(), key=len)
         for start in range(0, len(missing), 64):
             chunk = missing[start : start + 64]
-            token_ids = self._tokens.ids(chunk)
-            width = max(len(ids) for ids in token_ids)
-            ids = torch.tensor([row + [0] * (width - len(row)) for row in token_ids])
-            mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in token_ids])[:, None]).long()
-            with torch.no_grad():  # not inference_mode: these tensors feed autograd in the top layers
-                hidden = self.model.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
-                hidden = run_layers(torch, self.model.encoder.layer[: self.split], hidden, mask)
-            for text, row, ids_row in zip(chunk, hidden, token_ids, strict=True):
-                self._cache[text] = row[: len(ids_row)].clone()
+            self._cache.update(zip(chunk, self.compute(chunk), strict=True))
         return [self._cache[text] for text in texts]
+
+    def compute(self, texts: Sequence[str]) -> list[Any]:
+        """The frozen part's output for ``texts`` (one batch), not cached: for the large distillation pool."""
+        torch = self._torch
+        token_ids = self._tokens.ids(texts)
+        width = max(len(ids) for ids in token_ids)
+        ids = torch.tensor([row + [0] * (width - len(row)) for row in token_ids])
+        mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in token_ids])[:, None]).long()
+        with torch.no_grad():  # not inference_mode: these tensors feed autograd in the top layers
+            hidden = self.model.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+            hidden = run_layers(torch, self.model.encoder.layer[: self.split], hidden, mask)
+        return [row[: len(ids_row)].clone() for row, ids_row in zip(hidden, token_ids, strict=True)]
+
+    def lengths(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self._tokens.ids(texts)]
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> Iterator[list[int]]:
@@ -184,7 +195,15 @@ def class_weights(rows: Sequence[Row]) -> list[float]:
     return [len(rows) / (len(LABELS) * max(counts[name], 1)) for name in LABELS]
 
 
-def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Trained:
+def fit(
+    rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers, pool: SoftTargets | None = None
+) -> Trained:
+    """Train the top layers and the head on ``rows`` (hard labels) and, when given, the teacher's ``pool``.
+
+    Pool rows share the batches (length-sorted like the rest) and add the distillation loss: the
+    KL divergence between the teacher's and the student's distributions, both softened by
+    ``distil_temperature`` and scaled by its square so its gradients keep the hard loss's size.
+    """
     import torch
 
     torch.set_num_threads(config.threads)
@@ -193,10 +212,12 @@ def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Train
     top = frozen.fresh_top()
     head = torch.nn.Linear(frozen.model.config.hidden_size, len(LABELS))
     hidden = frozen.hidden([row.text for row in rows])
+    lengths = [h.shape[0] for h in hidden] + (frozen.lengths(pool.texts) if pool else [])
     targets = torch.tensor([LABELS.index(row.label) for row in rows])
     source_weights = {"news": config.news_weight, "real": config.real_weight}
     row_weights = torch.tensor([source_weights.get(row.source, 1.0) for row in rows])
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(class_weights(rows)), reduction="none")
+    distil = Distillation(torch, pool, config) if pool else None
     optimizer = torch.optim.AdamW(
         [
             {"params": top.parameters(), "lr": config.encoder_lr},
@@ -205,7 +226,7 @@ def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Train
         weight_decay=config.weight_decay,
         foreach=True,
     )
-    steps = config.epochs * math.ceil(len(rows) / config.batch_size)
+    steps = config.epochs * math.ceil(len(lengths) / config.batch_size)
     warmup = max(1, int(steps * config.warmup))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
@@ -214,18 +235,27 @@ def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Train
     top.train()
     for epoch in range(config.epochs):
         total = 0.0
-        for batch in length_batches([h.shape[0] for h in hidden], config.batch_size, rng):
-            states, mask = pad(torch, [hidden[i] for i in batch])
-            vectors = pooled(torch, run_layers(torch, top, states, mask), mask)
-            losses = loss_fn(head(vectors * SCALE), targets[batch]) * row_weights[batch]
-            loss = losses.sum() / row_weights[batch].sum()
+        for batch in length_batches(lengths, config.batch_size, rng):
+            gold = [i for i in batch if i < len(rows)]
+            soft = [i - len(rows) for i in batch if i >= len(rows)]
+            pool_states = frozen.compute([distil.texts[j] for j in soft]) if soft and distil else []
+            states = [hidden[i] for i in gold] + pool_states
+            padded, mask = pad(torch, states)
+            logits = head(pooled(torch, run_layers(torch, top, padded, mask), mask) * SCALE)
+            losses = loss_fn(logits[: len(gold)], targets[gold]) * row_weights[gold]
+            if distil is None or not soft:
+                loss = losses.sum() / row_weights[gold].sum()
+            else:
+                soft_losses = distil.losses(logits[len(gold) :], soft)
+                weights = row_weights[gold].sum() + distil.weight * len(soft)
+                loss = (losses.sum() + soft_losses.sum()) / weights
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
             total += loss.item() * len(batch)
         elapsed = time.perf_counter() - started
-        log.append(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(rows):.4f} ({elapsed:.0f} s)")
+        log.append(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(lengths):.4f} ({elapsed:.0f} s)")
         print(log[-1], file=sys.stderr)
     top.eval()
     with torch.no_grad():  # the overlay ships in fp16: round now so calibration sees the shipped weights
@@ -234,6 +264,23 @@ def fit(rows: Sequence[Row], config: TrainConfig, frozen: FrozenLayers) -> Train
     weight = (head.weight.detach() * SCALE).numpy().astype(np.float32)
     head_out = LinearHead(weight, head.bias.detach().numpy().astype(np.float32), 1.0)
     return Trained(top, frozen.split, head_out, config, log)
+
+
+class Distillation:
+    """The pool rows' soft targets and their loss (per row, already weighted by ``distil_weight``)."""
+
+    def __init__(self, torch: Any, pool: SoftTargets, config: TrainConfig) -> None:
+        self._torch = torch
+        self.texts = pool.texts
+        self.temperature = config.distil_temperature
+        self.weight = config.distil_weight
+        self._targets = torch.from_numpy(softened(pool.probabilities, self.temperature))
+
+    def losses(self, logits: Any, rows: Sequence[int]) -> Any:
+        functional = self._torch.nn.functional
+        student = functional.log_softmax(logits / self.temperature, dim=1)
+        kl = functional.kl_div(student, self._targets[rows], reduction="none").sum(dim=1)
+        return kl * (self.temperature**2) * self.weight
 
 
 def embeddings(trained: Trained, texts: Sequence[str], frozen: FrozenLayers) -> NDArray[np.float32]:
@@ -262,10 +309,14 @@ def fit_temperature(head: LinearHead, vectors: NDArray[np.float32], gold: NDArra
 
 
 def train_and_calibrate(
-    rows: Sequence[Row], calibration: Sequence[Row], config: TrainConfig, frozen: FrozenLayers
+    rows: Sequence[Row],
+    calibration: Sequence[Row],
+    config: TrainConfig,
+    frozen: FrozenLayers,
+    pool: SoftTargets | None = None,
 ) -> tuple[Trained, Report | None]:
-    """Fit on ``rows``, then the temperature on ``calibration`` (rows never trained on)."""
-    trained = fit(rows, config, frozen)
+    """Fit on ``rows`` (and the teacher's ``pool``), then the temperature on ``calibration`` (unseen rows)."""
+    trained = fit(rows, config, frozen, pool)
     if not calibration:  # only in toy runs: keep temperature 1
         return trained, None
     vectors = embeddings(trained, [row.text for row in calibration], frozen)
@@ -369,6 +420,47 @@ def manifest_for(
     }
 
 
+def teacher_scores(
+    config: TrainConfig,
+    paths: dict[str, Path],
+    data: TrainingData,
+    reports: Sequence[ReportFile],
+    cache: Path,
+) -> SoftTargets:
+    """The teacher's scores for the pool; every labelled sentence (gold, held out or report) is left out."""
+    assert config.distil_from is not None
+    real = [row for rows in data.real.values() for row in rows]
+    labelled = [*data.cdcp, *data.news_train, *data.news_heldout, *real]
+    exclude = {row.text for row in labelled} | {row.text for report in reports for row in report.rows}
+    pool = soft_targets(
+        config.distil_from,
+        paths["pool"],
+        config.pool_limit,
+        exclude,
+        config.max_length,
+        config.threads,
+        cache_dir=cache / "distil",
+    )
+    print(
+        f"teacher {pool.teacher} {pool.teacher_version}: {len(pool.texts)} pool sentences "
+        f"({pool.scored_now} scored now, the rest cached in {pool.cache_file}; {pool.seconds:.0f} s)",
+        file=sys.stderr,
+    )
+    return pool
+
+
+def distillation_record(pool: SoftTargets, path: Path) -> dict[str, Any]:
+    mean = pool.probabilities.mean(axis=0)
+    return {
+        "teacher": pool.teacher,
+        "teacher_version": pool.teacher_version,
+        "pool": data_record(path, len(pool.texts)),
+        "teacher_scores": pool.cache_file.name,
+        "teacher_seconds": round(pool.seconds),
+        "teacher_mean_scores": dict(zip(LABELS, (round(float(m), 4) for m in mean), strict=True)),
+    }
+
+
 def count_lines(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
@@ -388,13 +480,16 @@ def train_command(
     write_jsonl(data.news_heldout, cache / HELDOUT_FILE.name)
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
+    pool = teacher_scores(config, paths, data, reports, cache) if config.distil_from else None
     frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
     rows, calibration_rows = data.training_split(data.cdcp, config.real_text)
-    trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen)
+    trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen, pool)
     train_seconds = round(time.perf_counter() - started)
     scored = held_out_reports(trained, data, reports, frozen)
     manifest = manifest_for(data, paths, config, command)
     manifest.update(train_seconds=train_seconds, train_log=trained.log, temperature=trained.head.temperature)
+    if pool is not None:
+        manifest["distillation"] = distillation_record(pool, paths["pool"])
     manifest["metrics"] = {"calibration_split": summary(calibration)}
     manifest["metrics"].update({name: summary(report) for name, report in scored.items()})
     save(trained, out, manifest)
