@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(command=_eval)
     _add_classify(commands)
-    train = commands.add_parser("train", help="reproduce the adapted default model (or cross-validate it)")
+    train = commands.add_parser("train", help="reproduce an adapted model (or cross-validate it)")
+    train.add_argument(
+        "--model",
+        choices=["default", "large"],
+        default="default",
+        help="default: claimsift-news (MiniLM); large: claimsift-news-large (all-mpnet-base-v2, LoRA)",
+    )
     train.add_argument("--cdcp", type=Path, help="CDCP train JSONL (default data/cdcp/cdcp_train.jsonl)")
     train.add_argument("--news", type=Path, help="folder of our news part*.jsonl files (default data/news)")
     train.add_argument(
@@ -69,14 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     destination = train.add_mutually_exclusive_group()
     destination.add_argument(
-        "--out", type=Path, help="artifact folder to write (default models/trained/claimsift-news)"
+        "--out",
+        type=Path,
+        help="artifact folder to write (default models/trained/claimsift-news, or …-large for --model large)",
     )
     destination.add_argument(
-        "--replace", action="store_true", help="write over the shipped model, models/claimsift-news"
+        "--replace",
+        action="store_true",
+        help="write over the shipped model, models/claimsift-news (or models/claimsift-news-large)",
     )
-    train.add_argument("--epochs", type=int, help="passes over the training data (default 2)")
+    train.add_argument("--epochs", type=int, help="passes over the training data (default 2; large 1)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
-    train.add_argument("--max-length", type=int, help="training token window (default 128)")
+    train.add_argument("--max-length", type=int, help="training token window (default 128; large 96)")
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
     train.add_argument("--real-weight", type=float, help="loss weight of real-text rows vs CDCP (default 1)")
     train.add_argument(
@@ -86,8 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         "(reproduces the model shipped before issue 12)",
     )
     train.add_argument(
-        "--trained-layers", type=int, help="top transformer layers to fine-tune, 0 = head only (default 6)"
+        "--trained-layers",
+        type=int,
+        help="top transformer layers to fine-tune (large: to adapt), 0 = head only (default 6; large 2)",
     )
+    train.add_argument("--lora-rank", type=int, help="LoRA rank on the trained layers, 0 = full (large 16)")
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
     _add_distillation(train)
     train.set_defaults(command=_train)
@@ -213,19 +227,21 @@ def _train(args: argparse.Namespace) -> int:
         "real_weight": args.real_weight,
         "real_text": False if args.no_real_text else None,
         "trained_layers": args.trained_layers,
+        "lora_rank": args.lora_rank,
         "distil_from": args.distil_from,
         "distil_temperature": args.distil_temperature,
         "distil_weight": args.distil_weight,
         "pool_limit": args.pool_limit,
     }
-    config = train.TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
+    recipe = train.RECIPES[args.model]
+    config = replace(recipe.config, **{key: value for key, value in overrides.items() if value is not None})
     paths = {
         "cdcp": args.cdcp or data.DEFAULT_CDCP,
         "news": args.news or data.DEFAULT_NEWS,
         "real": args.real or data.DEFAULT_REAL,
         "pool": args.pool or distil.DEFAULT_POOL,
     }
-    out = train.SHIPPED if args.replace else args.out or train.DEFAULT_OUT
+    out = recipe.shipped if args.replace else args.out or recipe.out
     missing = data.missing_data(paths["cdcp"], paths["news"], paths["real"])
     if missing is None and config.distil_from:
         missing = distil.missing_pool(paths["pool"], config.pool_limit)
@@ -234,7 +250,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.cv:
         return cv.cv_command(paths, out, config)
     reports = args.report or [path for path in data.DEFAULT_REPORTS if path.is_file()]
-    return train.train_command(paths, out, config, " ".join(["claimsift", *sys.argv[1:]]), reports)
+    command = " ".join(["claimsift", *sys.argv[1:]])
+    return train.train_command(paths, out, config, command, reports, name=recipe.name)
 
 
 def _prepare(args: argparse.Namespace) -> int:

