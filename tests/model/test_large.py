@@ -231,3 +231,23 @@ def test_a_served_request_with_the_large_model_returns_labels(base_dir: Path) ->
     assert body["model"]["name"] == "claimsift-news-large"
     labels = [row["label"] for row in body["results"]]
     assert labels == ["fact", "assessment", "prescription"], body["results"]
+
+
+@pytest.mark.slow
+def test_large_model_labels_agree_with_pytorch_on_the_dev_sentences(base_dir: Path) -> None:
+    """The served path (int8, near ties re-scored in fp32) against the torch path, as for the default."""
+    needs_torch()
+    from app.model.loader import load_backend
+    from app.settings import Settings
+    from tests.conftest import shared_file
+    from tests.model.test_onnx import _labels
+
+    rows = [json.loads(line) for line in shared_file("checkthat_dev.jsonl").read_text().splitlines()]
+    texts = [row["text"] for row in rows]
+    torch_backend = load_backend(Settings(runtime="torch", adapted_model=LARGE.name))
+    onnx_backend = load_backend(Settings(runtime="onnx", adapted_model=LARGE.name))
+    assert onnx_backend.card == torch_backend.card
+    reference, served = _labels(torch_backend, texts), _labels(onnx_backend, texts)
+    agreement = np.mean([a == b for a, b in zip(reference, served, strict=True)])
+    print(f"claimsift-news-large: ONNX int8 (refined) vs PyTorch label agreement on {len(texts)}: {agreement:.4f}")
+    assert agreement >= 0.995
