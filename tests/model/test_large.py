@@ -249,5 +249,5 @@ def test_large_model_labels_agree_with_pytorch_on_the_dev_sentences(base_dir: Pa
     assert onnx_backend.card == torch_backend.card
     reference, served = _labels(torch_backend, texts), _labels(onnx_backend, texts)
     agreement = np.mean([a == b for a, b in zip(reference, served, strict=True)])
-    print(f"claimsift-news-large: ONNX int8 (refined) vs PyTorch label agreement on {len(texts)}: {agreement:.4f}")
+    print(f"large model: ONNX int8 (refined) vs PyTorch label agreement on {len(texts)}: {agreement:.4f}")
     assert agreement >= 0.995
