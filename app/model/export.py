@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.model.onnx import META_FILE, MODEL_FILES, OPSET, TOKENIZER_FILE, is_exported
-from app.model.torch_encoder import TorchEncoder
+from app.model.torch_encoder import TorchEncoder, model_inputs
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,14 @@ def export_graph(model: Any, path: Path) -> None:
     _set_attention(model, "eager")
 
     class LastHidden(torch.nn.Module):
-        """The call ``TorchEncoder.encode`` makes, with the token types fixed to zero inside the graph."""
+        """The call ``TorchEncoder.encode`` makes, with any token types fixed to zero inside the graph."""
 
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            token_type_ids = torch.zeros_like(input_ids)
-            output = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return output.last_hidden_state
+            return self.model(**model_inputs(self.model, input_ids, attention_mask)).last_hidden_state
 
     ids = torch.ones(2, 16, dtype=torch.int64)
     mask = torch.ones_like(ids)

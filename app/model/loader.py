@@ -41,7 +41,9 @@ def _embedding_backend(settings: Settings, precision: Precision | None) -> Backe
 
         folder = resolve_artifact(settings.models_dir, settings.adapted_model)
         return load_adapted(
-            folder, lambda name, overlay: load_encoder(settings, None, name, precision, overlay)
+            folder,
+            lambda name, overlay, base: load_encoder(settings, None, name, precision, overlay, base),
+            settings.models_dir / "cache",
         )
     model_dir = Path(settings.model) if settings.model else None
     name = model_dir.name if model_dir else DEFAULT_ENCODER_NAME
@@ -62,14 +64,15 @@ def load_encoder(
     name: str,
     precision: Precision | None,
     overlay: Path | None = None,
+    base: str = DEFAULT_ENCODER_NAME,
 ) -> Encoder:
     """A TorchEncoder (``precision`` None), or its ONNX export (cached; built from the architecture's
-    graph template, or by torch where there is none). ``model_dir`` None is the pinned default base,
+    graph template, or by torch where there is none). ``model_dir`` None is the pinned base ``base``,
     whose files are fetched only when something has to be built from them."""
     cache_root = settings.models_dir / "cache"
 
     def load_torch() -> TorchEncoder:
-        source = model_dir or default_encoder_path(cache_root)
+        source = model_dir or default_encoder_path(cache_root, base)
         if precision is not None:  # only here when no graph template fits
             require_torch(f"building the ONNX model of {source} (no graph template for its architecture)")
         return TorchEncoder(source, settings.max_length, name=name, overlay=overlay)
@@ -80,11 +83,11 @@ def load_encoder(
     from app.model.onnx import OnnxEncoder, export_folder, is_exported, onnx_encoder
     from app.model.onnx_build import template_writer
 
-    version = encoder_version(model_dir, overlay)
+    version = encoder_version(model_dir, overlay, base)
     folder = export_folder(cache_root, version)
     if is_exported(folder):  # a prepared cache needs neither the base files nor torch
         return OnnxEncoder(folder, settings.max_length, name, settings.onnx_threads, precision)
-    source = model_dir or default_encoder_path(cache_root)
+    source = model_dir or default_encoder_path(cache_root, base)
     return onnx_encoder(
         version,
         source,

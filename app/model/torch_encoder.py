@@ -33,6 +33,17 @@ def apply_overlay(model: Any, overlay: Path) -> None:
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()}, strict=False)
 
 
+def model_inputs(model: Any, input_ids: Any, attention_mask: Any) -> dict[str, Any]:
+    """What the encoder is called with: ids, mask, and all-zero token types where it has them (BERT;
+    MPNet has none)."""
+    import torch
+
+    inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+    if getattr(model.config, "type_vocab_size", None):
+        inputs["token_type_ids"] = torch.zeros_like(input_ids)
+    return inputs
+
+
 class TorchEncoder:
     """A BERT-style encoder run in plain PyTorch on the CPU."""
 
@@ -64,10 +75,6 @@ class TorchEncoder:
         ids, mask = self._window.pad(tokens)
         torch = self._torch
         with torch.inference_mode():
-            output = self._model(
-                input_ids=torch.from_numpy(ids),
-                attention_mask=torch.from_numpy(mask),
-                token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
-            )
+            output = self._model(**model_inputs(self._model, torch.from_numpy(ids), torch.from_numpy(mask)))
         hidden = output.last_hidden_state.float().numpy()
         return mean_pool(hidden, mask)

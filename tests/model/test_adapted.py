@@ -143,7 +143,7 @@ def test_a_tampered_artifact_is_refused(tmp_path: Path) -> None:
     head = copy / HEAD_FILE
     head.write_bytes(head.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ModelLoadError, match="does not match the sha256"):
-        load_adapted(copy, torch_encoders(default_encoder_path(), 128))
+        load_adapted(copy, torch_encoders(REPO / "models" / "cache", 128))
 
 
 def test_a_missing_artifact_leaves_a_clear_load_error(tmp_path: Path) -> None:
@@ -208,6 +208,6 @@ def test_training_from_a_clone_writes_a_new_folder_and_leaves_the_shipped_model(
     assert manifest["metrics"]["opinions"]["n"] == 2  # a fact/opinion report file, never trained on
     assert len((tmp_path / "models" / "cache" / "real_test.jsonl").read_text().splitlines()) == 3
     assert (out / OVERLAY_FILE).stat().st_size > 1_000_000  # the six transformer layers, fp16
-    smoke = load_adapted(out, torch_encoders(default_encoder_path(), 64))
+    smoke = load_adapted(out, torch_encoders(REPO / "models" / "cache", 64))
     (prediction,) = predict_texts(smoke, ["Anything at all."], DEFAULT_LABELS, multi_label=False)
     assert len(prediction.scores) == 3
