@@ -30,6 +30,7 @@ from app.model.types import DEFAULT_LABELS, Backend
 DEFAULT_POOL = Path("data/real/pool.jsonl.gz")
 CACHE_DIR = Path("models/cache/distil")
 TEACHER_BATCH = 64  # sentences per teacher call; they are length-sorted, so padding stays small
+SAVE_EVERY = 4096  # pool sentences scored between two writes of the cache
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,10 @@ def score(backend: Backend, texts: Sequence[str], batch_size: int = TEACHER_BATC
     tokens = backend.tokenize(texts)
     order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))
     out = np.zeros((len(texts), len(DEFAULT_LABELS.labels)), dtype=np.float32)
-    started, reported = time.perf_counter(), 0
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         predictions = backend.predict([tokens[i] for i in batch], DEFAULT_LABELS, multi_label=False)
         out[batch] = [prediction.scores for prediction in predictions]
-        if start - reported >= 5000:  # a long job says how far it is
-            reported = start
-            rate = start / (time.perf_counter() - started)
-            print(f"teacher: {start}/{len(texts)} sentences ({rate:.0f}/s)", file=sys.stderr)
     return out
 
 
@@ -149,10 +145,14 @@ def soft_targets(
     missing = [text for text in texts if text_key(text) not in cached]
     if missing:
         print(f"teacher {teacher} {version}: scoring {len(missing)} pool sentences", file=sys.stderr)
-        fresh = score(backend, missing)
-        for text, row in zip(missing, fresh, strict=True):
+    # In chunks, each saved when done: a run stopped part-way keeps what it scored.
+    for start in range(0, len(missing), SAVE_EVERY):
+        chunk = missing[start : start + SAVE_EVERY]
+        for text, row in zip(chunk, score(backend, chunk), strict=True):
             cached[text_key(text)] = [round(float(p), 6) for p in row]
         write_cache(path, teacher, version, cached)
+        rate = (start + len(chunk)) / (time.perf_counter() - started)
+        print(f"teacher: {start + len(chunk)}/{len(missing)} scored ({rate:.0f}/s)", file=sys.stderr)
     probabilities = np.array([cached[text_key(text)] for text in texts], dtype=np.float32)
     seconds = time.perf_counter() - started
     return SoftTargets(texts, probabilities, teacher, version, path, len(missing), seconds)

@@ -146,3 +146,29 @@ def test_train_distils_from_a_teacher_in_a_clone(tmp_path: Path) -> None:
     assert record["pool"]["rows"] == 20 and record["pool"]["path"] == "data/real/pool.jsonl.gz"
     assert (tmp_path / "models" / "cache" / "distil" / record["teacher_scores"]).is_file()
     assert manifest["metrics"]["real_test"]["n"] == 3
+
+
+def test_a_teacher_run_stopped_part_way_keeps_what_it_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.training import distil
+
+    pool = write_pool(tmp_path / "pool.jsonl.gz", pool_texts(10))
+    calls: list[int] = []
+    real_score = distil.score
+
+    def score_then_stop(backend: object, texts: list[str]) -> object:
+        calls.append(len(texts))
+        if len(calls) > 1:
+            raise KeyboardInterrupt  # the run is stopped during its second chunk
+        return real_score(backend, texts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(distil, "SAVE_EVERY", 4)
+    monkeypatch.setattr(distil, "score", score_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        soft_targets(TEACHER, pool, None, set(), 128, 2, cache_dir=tmp_path)
+    monkeypatch.setattr(distil, "score", real_score)
+
+    resumed = soft_targets(TEACHER, pool, None, set(), 128, 2, cache_dir=tmp_path)
+
+    assert calls == [4, 4] and resumed.scored_now == 6 and len(resumed.texts) == 10
