@@ -28,6 +28,8 @@ from app.model.encoder import file_digest
 from app.model.types import DEFAULT_LABELS, Backend
 
 DEFAULT_POOL = Path("data/real/pool.jsonl.gz")
+# The custom-label benchmark draws 160 test sentences and 20 examples from the pool: never trained on.
+CUSTOM_BENCHMARK = Path("data/custom")
 CACHE_DIR = Path("models/cache/distil")
 TEACHER_BATCH = 64  # sentences per teacher call; they are length-sorted, so padding stays small
 SAVE_EVERY = 4096  # pool sentences scored between two writes of the cache
@@ -53,6 +55,18 @@ def missing_pool(pool: Path, limit: int | None) -> str | None:
     if not pool.is_file():
         return f"no unlabelled pool at {pool} (data/real/pool.jsonl.gz of the repository; or --pool FILE)"
     return None
+
+
+def benchmark_texts(folder: Path = CUSTOM_BENCHMARK) -> set[str]:
+    """The custom-label benchmark's sentences and examples (none when the folder is absent)."""
+    texts: set[str] = set()
+    if (folder / "sentences.jsonl").is_file():
+        lines = (folder / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+        texts |= {json.loads(line)["text"] for line in lines if line.strip()}
+    if (folder / "sets.json").is_file():
+        sets = json.loads((folder / "sets.json").read_text(encoding="utf-8"))
+        texts |= {example for labels in sets.values() for label in labels for example in label["examples"]}
+    return texts
 
 
 def text_key(text: str) -> str:

@@ -52,7 +52,7 @@ from app.training.data import (
     read_report,
     write_jsonl,
 )
-from app.training.distil import SoftTargets, soft_targets, softened
+from app.training.distil import SoftTargets, benchmark_texts, soft_targets, softened
 from app.training.report import Report, metrics
 
 DEFAULT_OUT = Path("models/trained/claimsift-news")  # a new folder: the shipped model stays as it is
@@ -520,11 +520,13 @@ def teacher_scores(
     reports: Sequence[ReportFile],
     cache: Path,
 ) -> SoftTargets:
-    """The teacher's scores for the pool; every labelled sentence (gold, held out or report) is left out."""
+    """The teacher's scores for the pool; every labelled sentence (gold, held out, report files and the
+    custom-label benchmark) is left out."""
     assert config.distil_from is not None
     real = [row for rows in data.real.values() for row in rows]
     labelled = [*data.cdcp, *data.news_train, *data.news_heldout, *real]
     exclude = {row.text for row in labelled} | {row.text for report in reports for row in report.rows}
+    exclude |= benchmark_texts()
     pool = soft_targets(
         config.distil_from,
         paths["pool"],

@@ -13,7 +13,7 @@ import pytest
 from app.model.adapted import read_manifest
 from app.model.encoder import default_encoder_path
 from app.training.data import Row
-from app.training.distil import SoftTargets, read_pool, soft_targets, softened
+from app.training.distil import SoftTargets, benchmark_texts, read_pool, soft_targets, softened
 from app.training.train import Distillation, FrozenLayers, TrainConfig, embeddings, fit
 from tests.conftest import REPO, run_cli
 
@@ -172,3 +172,10 @@ def test_a_teacher_run_stopped_part_way_keeps_what_it_scored(
     resumed = soft_targets(TEACHER, pool, None, set(), 128, 2, cache_dir=tmp_path)
 
     assert calls == [4, 4] and resumed.scored_now == 6 and len(resumed.texts) == 10
+
+
+def test_the_custom_label_benchmark_is_never_in_the_distillation_pool(tmp_path: Path) -> None:
+    benchmark = benchmark_texts(REPO / "data" / "custom")
+    assert "Did they just call themselves an inspection team?" in benchmark  # a test sentence
+    assert "If I were Qatar, why would I dive in?" in benchmark  # an example
+    assert benchmark_texts(tmp_path) == set()  # a clone without the benchmark
