@@ -178,7 +178,9 @@ class FrozenLayers:
     cache is shared by the five cross-validation folds.
     """
 
-    def __init__(self, base_dir: Path, max_length: int, trained_layers: int) -> None:
+    def __init__(
+        self, base_dir: Path, max_length: int, trained_layers: int, store: Path | None = None
+    ) -> None:
         import torch
         from transformers import AutoModel
 
@@ -187,7 +189,11 @@ class FrozenLayers:
         self.model.requires_grad_(False)
         self.split = len(self.model.encoder.layer) - trained_layers
         self._tokens = Tokens(base_dir, max_length)
-        self._cache: dict[str, Any] = {}
+        # ``store``: a file that keeps the cache between runs (the large base's lower layers take most
+        # of a run's time); its name must say what decides the values (base, split, token window).
+        self._store = store
+        stored = store is not None and store.is_file()
+        self._cache: dict[str, Any] = torch.load(store, weights_only=True) if stored else {}
         # BERT's embeddings take token types (all zero here); MPNet has none but a relative position
         # bias that every layer adds to its attention scores.
         self._relative = hasattr(self.model.encoder, "compute_position_bias")
@@ -220,6 +226,9 @@ class FrozenLayers:
                 hidden = self.run(self.model.encoder.layer[: self.split], self.embed(ids), mask)
             for text, row, ids_row in zip(chunk, hidden, token_ids, strict=True):
                 self._cache[text] = row[: len(ids_row)].clone()
+        if missing and self._store is not None:
+            self._store.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(self._cache, self._store)
         return [self._cache[text] for text in texts]
 
 
@@ -466,6 +475,12 @@ def count_lines(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
+def frozen_store(cache: Path, config: TrainConfig) -> Path:
+    """Where a recipe's frozen-layer outputs are kept between runs (git-ignored, like all of the cache)."""
+    split_name = f"top{config.trained_layers}-T{config.max_length}"
+    return cache / "frozen" / f"{config.base}-{split_name}.pt"
+
+
 def train_command(
     paths: dict[str, Path],
     out: Path,
@@ -485,7 +500,12 @@ def train_command(
     write_jsonl(data.news_heldout, cache / HELDOUT_FILE.name)
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
-    frozen = FrozenLayers(default_encoder_path(base=config.base), config.max_length, config.trained_layers)
+    frozen = FrozenLayers(
+        default_encoder_path(base=config.base),
+        config.max_length,
+        config.trained_layers,
+        frozen_store(cache, config) if config.lora_rank else None,
+    )
     cdcp = [row for row in data.cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
     rows, calibration_rows = data.training_split(cdcp, config.real_text)
     trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen)
