@@ -192,8 +192,9 @@ class FrozenLayers:
         # ``store``: a file that keeps the cache between runs (the large base's lower layers take most
         # of a run's time); its name must say what decides the values (base, split, token window).
         self._store = store
-        stored = store is not None and store.is_file()
-        self._cache: dict[str, Any] = torch.load(store, weights_only=True) if stored else {}
+        self._cache: dict[str, Any] = {}
+        if store is not None and store.is_file():
+            self._cache = torch.load(store, weights_only=True)
         # BERT's embeddings take token types (all zero here); MPNet has none but a relative position
         # bias that every layer adds to its attention scores.
         self._relative = hasattr(self.model.encoder, "compute_position_bias")
