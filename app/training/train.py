@@ -183,7 +183,9 @@ class FrozenLayers:
     cache is shared by the five cross-validation folds.
     """
 
-    def __init__(self, base_dir: Path, max_length: int, trained_layers: int) -> None:
+    def __init__(
+        self, base_dir: Path, max_length: int, trained_layers: int, store: Path | None = None
+    ) -> None:
         import torch
         from transformers import AutoModel
 
@@ -192,7 +194,12 @@ class FrozenLayers:
         self.model.requires_grad_(False)
         self.split = len(self.model.encoder.layer) - trained_layers
         self._tokens = Tokens(base_dir, max_length)
+        # ``store``: a file that keeps the cache between runs (the large base's lower layers take most
+        # of a run's time); its name must say what decides the values (base, split, token window).
+        self._store = store
         self._cache: dict[str, Any] = {}
+        if store is not None and store.is_file():
+            self._cache = torch.load(store, weights_only=True)
         # BERT's embeddings take token types (all zero here); MPNet has none but a relative position
         # bias that every layer adds to its attention scores.
         self._relative = hasattr(self.model.encoder, "compute_position_bias")
@@ -217,6 +224,9 @@ class FrozenLayers:
         for start in range(0, len(missing), 64):
             chunk = missing[start : start + 64]
             self._cache.update(zip(chunk, self.compute(chunk), strict=True))
+        if missing and self._store is not None:
+            self._store.parent.mkdir(parents=True, exist_ok=True)
+            self._torch.save(self._cache, self._store)
         return [self._cache[text] for text in texts]
 
     def compute(self, texts: Sequence[str]) -> list[Any]:
@@ -560,6 +570,12 @@ def count_lines(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
+def frozen_store(cache: Path, config: TrainConfig) -> Path:
+    """Where a recipe's frozen-layer outputs are kept between runs (git-ignored, like all of the cache)."""
+    split_name = f"top{config.trained_layers}-T{config.max_length}"
+    return cache / "frozen" / f"{config.base}-{split_name}.pt"
+
+
 def train_command(
     paths: dict[str, Path],
     out: Path,
@@ -580,7 +596,12 @@ def train_command(
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
     pool = teacher_scores(config, paths, data, reports, cache) if config.distil_from else None
-    frozen = FrozenLayers(default_encoder_path(base=config.base), config.max_length, config.trained_layers)
+    frozen = FrozenLayers(
+        default_encoder_path(base=config.base),
+        config.max_length,
+        config.trained_layers,
+        frozen_store(cache, config) if config.lora_rank else None,
+    )
     cdcp = [row for row in data.cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
     rows, calibration_rows = data.training_split(cdcp, config.real_text)
     trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen, pool)
