@@ -99,8 +99,9 @@ RECIPES = {
     "default": Recipe("claimsift-minilm-news", SHIPPED, DEFAULT_OUT, TrainConfig()),
     # CPU time decides this recipe (2 shared cores, where one pass of this encoder over every training
     # sentence alone takes about 40 minutes): the lower 10 of 12 layers run once per sentence and are
-    # cached, the top 2 get rank-16 adapters on every linear map, one pass over the data, and a quarter
-    # of the CDCP documents (the news-like sources, all real text and our news, are kept whole).
+    # cached (and kept in models/cache/frozen for the next run), the top 2 get rank-16 adapters on every
+    # linear map, two passes over the data, and a quarter of the CDCP documents (the news-like sources,
+    # all real text and our news, are kept whole).
     "large": Recipe(
         "claimsift-news-large",
         Path("models/claimsift-news-large"),
@@ -111,7 +112,7 @@ RECIPES = {
             lora_rank=16,
             encoder_lr=1e-3,
             batch_size=32,
-            epochs=1,
+            epochs=2,
             max_length=64,
             cdcp_percent=25,
         ),
