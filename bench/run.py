@@ -214,6 +214,7 @@ class Plan:
     sentences_per_article: int
     resubmit_rounds: int
     workers: int
+    other_models: list[str] = field(default_factory=list)
 
 
 def run(plan: Plan) -> str:
@@ -221,16 +222,18 @@ def run(plan: Plan) -> str:
     service_cmd = [sys.executable, "-m", "app", "serve"]
     baseline_cmd = [sys.executable, "-m", "bench.baseline"]
     results: list[LevelResult] = []
-    stats = {"service": ServerStats(), "baseline": ServerStats()}
-    for server in ("service", "baseline"):
+    servers = {"service": (service_cmd, bench_env(CLAIMSIFT_CACHE_MB="0"))}
+    for model in plan.other_models:  # the same service, one setting away: another shipped model
+        servers[f"service ({model})"] = (
+            service_cmd,
+            bench_env(CLAIMSIFT_CACHE_MB="0", CLAIMSIFT_ADAPTED_MODEL=model),
+        )
+    servers["baseline"] = (baseline_cmd, bench_env())
+    stats = {server: ServerStats() for server in servers}
+    for server, (server_cmd, env) in servers.items():
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        if server == "service":
-            command = [*service_cmd, "--port", str(port)]
-            env = bench_env(CLAIMSIFT_CACHE_MB="0")
-        else:
-            command = [*baseline_cmd, "--port", str(port)]
-            env = bench_env()
+        command = [*server_cmd, "--port", str(port)]
         with running(command, env, url, stats[server]):
             asyncio.run(warm_up(url, articles))
             for level in plan.levels:
@@ -276,7 +279,7 @@ def render(
     for result in results:
         ratio = ""
         baseline = by_key.get(("baseline", result.concurrency))
-        if result.server == "service" and baseline and baseline.sentences_per_s:
+        if result.server.startswith("service") and baseline and baseline.sentences_per_s:
             ratio = f" {result.sentences_per_s / baseline.sentences_per_s:.1f}x |"
         lines.append(_row(result) + (ratio or " |"))
     lines.append("")
@@ -340,6 +343,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="uvicorn workers to weigh; 0 skips (default 2)"
     )
+    parser.add_argument(
+        "--other-model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also drive the service with CLAIMSIFT_ADAPTED_MODEL=NAME (repeatable; run `claimsift prepare` "
+        "with that setting first)",
+    )
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
     parser.add_argument("--smoke", action="store_true", help="tiny counts, to check the code runs (CI)")
     args = parser.parse_args(argv)
@@ -350,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sentences_per_article=args.sentences,
         resubmit_rounds=args.resubmit_rounds,
         workers=args.workers,
+        other_models=args.other_model,
     )
     if args.smoke:
         plan = Plan(

@@ -85,16 +85,16 @@ python - "$data" "$ARTICLES" <<'PY'
 import json, sys
 from pathlib import Path
 
-from app.backfill.store import OutputDir
+from app.backfill.store import TABLES, OutputDir
 
 data, articles = Path(sys.argv[1]), int(sys.argv[2])
 
 def rows(out: Path) -> dict[str, list[dict]]:
     tables = {}
-    for name in ("sentences", "documents", "errors"):
+    for name in TABLES:  # sentences, skipped (furniture), documents, errors
         table = OutputDir(out).read(name)
         listed = [] if table is None else [{k: v for k, v in r.items() if k != "part"} for r in table.to_pylist()]
-        tables[name] = sorted(listed, key=lambda r: (r["doc_id"], r.get("index", 0)))
+        tables[name] = sorted(listed, key=lambda r: (r["doc_id"], r.get("index", 0), r.get("start", 0)))
     return tables
 
 local, cluster = rows(data / "out-local"), rows(data / "out-cluster")

@@ -36,7 +36,15 @@ async def page() -> FileResponse:
 
 @router.get("/web/{name}")
 async def asset(name: str) -> FileResponse:
-    media_type = ASSETS.get(name)  # an allow-list: no path from the URL ever reaches the file system
+    return listed_file(WEB, name, ASSETS, "/web")
+
+
+def listed_file(folder: Path, name: str, listed: dict[str, str], route: str) -> FileResponse:
+    """`folder/name` if the allow-list `listed` (file name → media type) names it, else a 404.
+
+    An allow-list, not a path check: nothing from the URL ever reaches the file system.
+    """
+    media_type = listed.get(name)
     if media_type is None:
-        raise HTTPException(404, f"no such file: /web/{name}")
-    return FileResponse(WEB / name, media_type=media_type, headers=HEADERS)
+        raise HTTPException(404, f"no such file: {route}/{name}")
+    return FileResponse(folder / name, media_type=media_type, headers=HEADERS)

@@ -22,7 +22,8 @@ def add_commands(commands: Any, load_settings: SettingsLoader) -> None:
         help="label a whole archive on Ray into Parquet (resumable; needs claimsift[ray])",
         description="Label every article of SOURCE (what `claimsift classify` reads: JSONL or Parquet "
         "with `id`, `text` and metadata fields, or a folder of .txt/.md/.html) into Parquet tables "
-        "DIR/sentences, DIR/documents and DIR/errors. Runs on an embedded Ray on this machine, or on "
+        "DIR/sentences (each in its context, as /v1/extract), DIR/skipped (page furniture, not labelled), "
+        "DIR/documents and DIR/errors. Runs on an embedded Ray on this machine, or on "
         "the cluster at --address (or RAY_ADDRESS). Run it again after any interruption: articles "
         "already done with the same text and model are skipped, nothing is written twice.",
     )

@@ -339,5 +339,5 @@ def _print_summary(summary: dict[str, Any], root: Path) -> None:
         f"{summary['sentences_per_s']:.1f} sentences/s, {summary['workers']} classifier(s) on "
         f"{summary['cluster']}, model {summary['model_name']} {summary['model_version']}\n"
         f"  articles labelled per host: {nodes}\n"
-        f"  output: {root / 'sentences'}, {root / 'documents'}"
+        f"  output: {root / 'sentences'}, {root / 'skipped'}, {root / 'documents'}"
     )

@@ -4,10 +4,14 @@ One row per article flows from reading to writing (its sentences as a nested lis
 always holds whole articles: that is what makes a part the unit of commit.
 
 Output (one Parquet file per committed part in each folder):
-- ``sentences/``: doc_id, index, text, start, end, start_utf16, end_utf16, label, confidence,
-  score_<label> per label, uncertain, model_name, model_version;
+- ``sentences/``: doc_id, index, text, start, end, start_utf16, end_utf16, role, quoted, speaker,
+  speaker_start, speaker_end, speaker_start_utf16, speaker_end_utf16, label, label_source, confidence,
+  score_<label> per label, uncertain, model_name, model_version (the fields of /v1/extract's
+  ``sentences``);
+- ``skipped/``: doc_id, text, start, end, start_utf16, end_utf16, role: the page furniture of
+  /v1/extract's ``skipped``, not labelled and not counted;
 - ``documents/``: doc_id, source, format, the metadata columns (date, section, author, url, title) and
-  every other input field as JSON in ``metadata``, text_sha256, chars, sentences, n_<label>,
+  every other input field as JSON in ``metadata``, text_sha256, chars, sentences, skipped, n_<label>,
   share_<label>, uncertain, model_name, model_version, part;
 - ``errors/``: doc_id, source, code, message, text_sha256, model_version, part.
 """
@@ -48,10 +52,22 @@ _SPAN = [
     pa.field("start_utf16", pa.int64()),
     pa.field("end_utf16", pa.int64()),
 ]
-SEGMENTED = pa.schema([*_DOC_FIELDS, pa.field("spans", pa.list_(pa.struct(_SPAN)))])
+# Each sentence in its context (app.text.context): role, how much is quoted, who speaks (null: nobody named).
+_CONTEXT = [
+    pa.field("role", pa.string()),
+    pa.field("quoted", pa.string()),
+    pa.field("speaker", pa.string()),
+    pa.field("speaker_start", pa.int64()),
+    pa.field("speaker_end", pa.int64()),
+    pa.field("speaker_start_utf16", pa.int64()),
+    pa.field("speaker_end_utf16", pa.int64()),
+]
+SEGMENTED = pa.schema([*_DOC_FIELDS, pa.field("spans", pa.list_(pa.struct(_SPAN + _CONTEXT)))])
 
+# Null on a furniture span, which is never labelled.
 _SCORED = [
     pa.field("label", pa.string()),
+    pa.field("label_source", pa.string()),
     pa.field("confidence", pa.float64()),
     pa.field("scores", pa.list_(pa.float64())),
     pa.field("uncertain", pa.bool_()),
@@ -59,7 +75,7 @@ _SCORED = [
 LABELLED = pa.schema(
     [
         *_DOC_FIELDS,
-        pa.field("spans", pa.list_(pa.struct(_SPAN + _SCORED))),
+        pa.field("spans", pa.list_(pa.struct(_SPAN + _CONTEXT + _SCORED))),
         pa.field("model_name", pa.string()),
         pa.field("model_version", pa.string()),
         pa.field("node", pa.string()),  # the host whose classifier labelled it (not written out)
@@ -77,6 +93,8 @@ PART_SUMMARY = pa.schema(
         pa.field("nodes", pa.string()),  # JSON {host: articles labelled there}
     ]
 )
+
+SKIPPED = pa.schema([pa.field("doc_id", pa.string()), *_SPAN, pa.field("role", pa.string())])
 
 ERRORS = pa.schema(
     [
@@ -97,7 +115,9 @@ def sentences_schema(labels: Sequence[str]) -> pa.Schema:
             pa.field("doc_id", pa.string()),
             pa.field("index", pa.int32()),
             *_SPAN,
+            *_CONTEXT,
             pa.field("label", pa.string()),
+            pa.field("label_source", pa.string()),
             pa.field("confidence", pa.float64()),
             *[pa.field(f"score_{label}", pa.float64()) for label in labels],
             pa.field("uncertain", pa.bool_()),
@@ -118,6 +138,7 @@ def documents_schema(labels: Sequence[str]) -> pa.Schema:
             pa.field("text_sha256", pa.string()),
             pa.field("chars", pa.int64()),
             pa.field("sentences", pa.int32()),
+            pa.field("skipped", pa.int32()),  # furniture lines, not labelled and not in `sentences`
             *[pa.field(f"n_{label}", pa.int32()) for label in labels],
             *[pa.field(f"share_{label}", pa.float64()) for label in labels],
             pa.field("uncertain", pa.int32()),

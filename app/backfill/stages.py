@@ -21,10 +21,31 @@ from pydantic import ValidationError
 from app.backfill import schema
 from app.backfill.source import METADATA_COLUMNS, Shard, metadata_fields, read_shard, text_digest
 from app.backfill.store import OutputDir
-from app.backfill.upstream import Batcher, ClaimService, Record, load_backend, read_article
+from app.backfill.upstream import (
+    Batcher,
+    ClaimService,
+    Record,
+    SentenceContext,
+    attributed,
+    load_backend,
+    read_article,
+    speaker_span,
+)
 from app.errors import ClaimsiftError
-from app.schemas import ClassifyRequest, ExtractRequest
+from app.schemas import ClassifyRequest, ExtractRequest, Scored
 from app.settings import Settings
+
+FURNITURE = "furniture"  # the role of a line that is not labelled (the API's `skipped`)
+_SPAN_KEYS = ("text", "start", "end", "start_utf16", "end_utf16")
+_CONTEXT_KEYS = (
+    "role",
+    "quoted",
+    "speaker",
+    "speaker_start",
+    "speaker_end",
+    "speaker_start_utf16",
+    "speaker_end_utf16",
+)
 
 # Articles per block, the unit the pool hands to one classifier: small enough to spread even a small
 # archive over every classifier, big enough (a few seconds of model time) to dwarf Ray's overhead.
@@ -110,8 +131,8 @@ def _spans(text: str, kind: str, settings: Settings) -> list[dict[str, Any]]:
     if size > settings.max_body_bytes:
         raise _too_large(f"the article is {size} bytes; the limit is {settings.max_body_bytes}")
     document = read_article(text, kind == "html", settings.max_chars)
-    if len(document.spans) > settings.max_sentences:
-        raise _too_large(f"{len(document.spans)} sentences; the limit is {settings.max_sentences}")
+    if len(document.labelled) > settings.max_sentences:  # furniture is not counted, as in /v1/extract
+        raise _too_large(f"{len(document.labelled)} sentences; the limit is {settings.max_sentences}")
     return [
         {
             "text": span.text,
@@ -119,9 +140,24 @@ def _spans(text: str, kind: str, settings: Settings) -> list[dict[str, Any]]:
             "end": span.end,
             "start_utf16": document.utf16[2 * i],
             "end_utf16": document.utf16[2 * i + 1],
+            **_context(document.contexts[i], document.speakers_utf16[i]),
         }
         for i, span in enumerate(document.spans)
     ]
+
+
+def _context(context: SentenceContext, speaker_utf16: tuple[int, int]) -> dict[str, Any]:
+    """The sentence's role, quotation level and speaker, flat (Parquet columns, not a nested object)."""
+    speaker = speaker_span(context.speaker, speaker_utf16)
+    return {
+        "role": context.role,
+        "quoted": context.quoted,
+        "speaker": speaker.text if speaker else None,
+        "speaker_start": speaker.start if speaker else None,
+        "speaker_end": speaker.end if speaker else None,
+        "speaker_start_utf16": speaker.start_utf16 if speaker else None,
+        "speaker_end_utf16": speaker.end_utf16 if speaker else None,
+    }
 
 
 def _too_large(message: str) -> ClaimsiftError:
@@ -144,7 +180,8 @@ class Labeller:
     rounding and `uncertain` rule). Each article is submitted on its own and the sentence cache is off,
     so its batches hold only its own sentences, exactly as in one /v1/extract request to an idle
     service: the scores do not depend on which articles happened to share a batch, and a rerun or a
-    resumed run writes bit-identical rows.
+    resumed run writes bit-identical rows. Furniture is not submitted; the quotation rule is applied
+    with each sentence's quotation level from the whole article (segment stage), as /v1/extract does.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -162,35 +199,51 @@ class Labeller:
         self.model = self._service.model
         self._node = socket.gethostname()
 
+    def close(self) -> None:
+        """Stop the inference thread and the loop (an actor needs none of this: Ray ends its process)."""
+        self._batcher.stop()
+        self._loop.close()
+
     def __call__(self, docs: pa.Table) -> pa.Table:
         rows = docs.to_pylist()
         for row in rows:
             row["model_name"], row["model_version"] = self.model.name, self.model.version
             row["node"] = self._node
-            if row["status"] != schema.TODO or not row["spans"]:
+            spans = [span for span in row["spans"] if span["role"] != FURNITURE]
+            if row["status"] != schema.TODO or not spans:
                 continue
             try:
-                scored = self._loop.run_until_complete(
-                    self._classify([span["text"] for span in row["spans"]])
-                )
+                scored = self._loop.run_until_complete(self._classify(spans))
             except ClaimsiftError as exc:  # the model failed on this article: it is tried again next run
                 row.update(status=schema.FAILED, code=exc.code, message=exc.message)
                 continue
-            for span, result in zip(row["spans"], scored, strict=True):
+            for span, result in zip(spans, scored, strict=True):
                 span.update(result)
         return schema.table(rows, schema.LABELLED)
 
-    async def _classify(self, texts: list[str]) -> list[dict[str, Any]]:
-        response = await self._service.classify(ClassifyRequest(sentences=texts))
-        return [
-            {
-                "label": result.label,
-                "confidence": result.confidence,
-                "scores": list(result.scores.values()),
-                "uncertain": result.uncertain,
-            }
-            for result in response.results
-        ]
+    async def _classify(self, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # The model's answer for each sentence alone, then the quotation rule with the article's context:
+        # /v1/classify's own context sees only the marks inside one sentence.
+        request = ClassifyRequest(sentences=[span["text"] for span in spans], context=False)
+        response = await self._service.classify(request)
+        labelled = []
+        for span, result in zip(spans, response.results, strict=True):
+            shaped, source = attributed(
+                Scored.model_validate(result.model_dump(include=set(Scored.model_fields))),
+                span["quoted"],
+                use_context=True,
+                default_labels=True,
+            )
+            labelled.append(
+                {
+                    "label": shaped.label,
+                    "label_source": source,
+                    "confidence": shaped.confidence,
+                    "scores": list(shaped.scores.values()),
+                    "uncertain": shaped.uncertain,
+                }
+            )
+        return labelled
 
 
 def model_card(settings: Settings) -> tuple[str, str, list[str]]:
@@ -211,6 +264,7 @@ def write_part(docs: pa.Table, out: OutputDir, run_id: str, labels: list[str]) -
     nodes = Counter(row["node"] for row in rows if row["status"] == schema.TODO)
     part = ""
     sentences: list[dict[str, Any]] = []
+    furniture: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     if rows:
@@ -221,10 +275,12 @@ def write_part(docs: pa.Table, out: OutputDir, run_id: str, labels: list[str]) -
             else:
                 documents.append(_document_row(row, labels, part))
                 sentences.extend(_sentence_rows(row, labels))
+                furniture.extend(_skipped_rows(row))
         out.commit(
             part,
             {
                 "sentences": schema.table(sentences, schema.sentences_schema(labels)),
+                "skipped": schema.table(furniture, schema.SKIPPED),
                 "documents": schema.table(documents, schema.documents_schema(labels)),
                 "errors": schema.table(errors, schema.ERRORS),
             },
@@ -267,8 +323,13 @@ def _error_row(row: dict[str, Any], part: str) -> dict[str, Any]:
     }
 
 
+def _labelled(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article's sentences that have a label: all but the furniture."""
+    return [span for span in row["spans"] if span["role"] != FURNITURE]
+
+
 def _document_row(row: dict[str, Any], labels: list[str], part: str) -> dict[str, Any]:
-    spans = row["spans"]
+    spans = _labelled(row)
     counts = {label: sum(span["label"] == label for span in spans) for label in labels}
     total = len(spans)
     document = {key: row[key] for key in ("doc_id", "source", "format", "text_sha256", "chars", "metadata")}
@@ -279,6 +340,7 @@ def _document_row(row: dict[str, Any], labels: list[str], part: str) -> dict[str
     )
     document.update(
         sentences=total,
+        skipped=len(row["spans"]) - total,
         uncertain=sum(span["uncertain"] for span in spans),
         model_name=row["model_name"],
         model_version=row["model_version"],
@@ -288,17 +350,28 @@ def _document_row(row: dict[str, Any], labels: list[str], part: str) -> dict[str
 
 
 def _sentence_rows(row: dict[str, Any], labels: list[str]) -> list[dict[str, Any]]:
+    """One row per labelled sentence; ``index`` counts them as /v1/extract does (furniture left out)."""
     return [
         {
             "doc_id": row["doc_id"],
             "index": index,
-            **{key: span[key] for key in ("text", "start", "end", "start_utf16", "end_utf16")},
+            **{key: span[key] for key in _SPAN_KEYS + _CONTEXT_KEYS},
             "label": span["label"],
+            "label_source": span["label_source"],
             "confidence": span["confidence"],
             **{f"score_{label}": score for label, score in zip(labels, span["scores"], strict=True)},
             "uncertain": span["uncertain"],
             "model_name": row["model_name"],
             "model_version": row["model_version"],
         }
-        for index, span in enumerate(row["spans"])
+        for index, span in enumerate(_labelled(row))
+    ]
+
+
+def _skipped_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article's furniture, as /v1/extract's `skipped`: where it is and its role, no label."""
+    return [
+        {"doc_id": row["doc_id"], **{key: span[key] for key in (*_SPAN_KEYS, "role")}}
+        for span in row["spans"]
+        if span["role"] == FURNITURE
     ]

@@ -1,10 +1,11 @@
 """The output folder and its commit protocol: what makes a backfill exactly-once and resumable.
 
 A part (the articles of one write task) is written under ``_tmp/``, each file renamed into
-``sentences/``, ``documents/`` and ``errors/``, and only then committed by renaming its record into
-``_commits/``. Renames are atomic on one filesystem, so a process killed at any moment leaves either a
-committed part or files that the next run deletes before it starts (``recover``). A part's name comes
-from its articles, so a retried write task commits the same part again instead of a copy.
+``sentences/``, ``skipped/``, ``documents/`` and ``errors/``, and only then committed by renaming its
+record into ``_commits/``. Renames are atomic on one filesystem, so a process killed at any moment
+leaves either a committed part or files that the next run deletes before it starts (``recover``). A
+part's name comes from its articles, so a retried write task commits the same part again instead of a
+copy.
 
 Articles are keyed by id. When an id is committed twice (its text changed, the model changed, a crash
 in the middle of a compaction), the newest part wins and ``compact`` rewrites the older one without it.
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-TABLES = ("sentences", "documents", "errors")
+TABLES = ("sentences", "skipped", "documents", "errors")
 COMMITS = "_commits"
 TMP = "_tmp"
 RUNS = "_runs.jsonl"

@@ -4,7 +4,8 @@ A sentence is quoted `full` when every letter and digit of it lies inside a quot
 continued into the next paragraph, or a paragraph introduced by `X said:`, and it starts as a sentence
 does (a quotation that starts in lowercase is a phrase lifted into the writer's own sentence, as in
 `"notice is the hallmark of fairness."` cut from a longer one); `partial` when some do (an unclosed
-quotation counts only here, and only in the sentence it opens in); else `none`. The speaker of a
+quotation counts only here, and only in the sentence it opens in, unless a speech lead such as
+`Statement from X: “` opens it: then it is trusted to its paragraph's end); else `none`. The speaker of a
 quotation is named right before it (`Kerry said: “…`), right after it (`…,” said Kerry.`), on the
 `X said:` line before its paragraph, or inherited from the quotation just before it when that one ends in
 the same or the previous sentence (`“A,” said Kerry. “B.”`) or continues into it.
@@ -79,12 +80,12 @@ def _runs(
     for quote in quotes:
         opened_in = _span_at(spans, starts, quote.start)
         inner_start, inner_end = quote.inner
-        if not quote.closed and not quote.continued and not quote.block and opened_in is not None:
+        trusted = quote.closed or quote.continued or quote.block or quote.led
+        if not trusted and opened_in is not None:
             inner_end = min(inner_end, opened_in.end)  # an unclosed mark reaches no further than its sentence
         speaker = _speaker_of(source, spans, starts, units, unit_starts, quote, opened_in)
         if speaker is None and previous is not None and runs and _follows(spans, starts, previous, quote):
             speaker = runs[-1].speaker
-        trusted = quote.closed or quote.continued or quote.block
         runs.append(_Run(inner_start, inner_end, trusted, speaker))
         previous = quote
     return runs

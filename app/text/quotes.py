@@ -11,7 +11,10 @@ Bounds, so that a stray or unbalanced mark never makes the rest of an article a 
   end of one and the next paragraph opens a quotation again (the news continuation convention); then it
   runs to the end of its own paragraph and no further;
 - an opening mark that is never closed and not continued is `unclosed`: it only ever makes the one
-  sentence it opens in partly quoted (the caller bounds it), never a full quotation;
+  sentence it opens in partly quoted (the caller bounds it), never a full quotation; except right after
+  a speech lead (`Statement from X: “…`, `X said: “…`), where the writer has said a quotation follows:
+  then it runs to the end of its paragraph (the closing mark was left out) and no further, and no
+  further than ``MAX_QUOTE_CHARS``;
 - a closed quotation longer than ``MAX_QUOTE_CHARS`` is not trusted (it is treated as unclosed);
 - the stack holds at most ``MAX_DEPTH`` open marks; deeper openers are ignored.
 """
@@ -53,6 +56,7 @@ class Quote:
     closed: bool  # False: never closed; the caller bounds it to the sentence it opens in
     continued: bool = False  # left open at a paragraph end and opened again in the next paragraph
     block: bool = False  # a paragraph without marks introduced by `X said:` on the line before
+    led: bool = False  # never closed, but opened right after `X said:`: runs to the end of its paragraph
 
     @property
     def inner(self) -> tuple[int, int]:
@@ -103,8 +107,10 @@ def _unit_quotes(text: str, start: int, end: int, following: int | None) -> Iter
         position += 1
     continues = following is not None and _opens_quote(text, following)
     for still_open in stack:
-        # Only the outermost open quote can be the one the next paragraph continues.
-        yield Quote(still_open.start, end, closed=False, continued=continues and still_open is stack[0])
+        # Only the outermost open quote can be the one the next paragraph continues, or a lead's.
+        outermost = still_open is stack[0]
+        led = outermost and not continues and _after_speech_lead(text, start, still_open.start, end)
+        yield Quote(still_open.start, end, closed=False, continued=continues and outermost, led=led)
 
 
 def _closed_quote(opened: _Open, end: int) -> Iterator[Quote]:
@@ -142,6 +148,12 @@ def _looks_like_opener(text: str, position: int, unit_end: int, unit_start: int)
     if char in _REVERSIBLE or char == '"':
         return not before or before.isspace() or before in _BEFORE_OPENER or before in QUOTE_MARKS
     return True
+
+
+def _after_speech_lead(text: str, unit_start: int, mark: int, unit_end: int) -> bool:
+    """Whether the mark at ``mark`` follows a lead such as `Statement from X:` or `X said:`."""
+    lead = text[unit_start:mark].rstrip()
+    return unit_end - mark <= MAX_QUOTE_CHARS and lead.endswith(":") and _INTRO_LINE.search(lead) is not None
 
 
 def _is_apostrophe(text: str, position: int, unit_end: int) -> bool:

@@ -30,6 +30,8 @@ from app.settings import Settings
 from bench.archive import synthetic_archive, write_jsonl
 from tests.conftest import REPO, started_client
 
+ARTICLES_FILE = REPO / "data" / "articles" / "articles.jsonl"
+
 pytestmark = pytest.mark.slow
 
 ARTICLES = 250  # JSONL articles; with the Parquet and text files about 2,500 sentences
@@ -44,6 +46,27 @@ BAD_LINES = [
     json.dumps({"id": "pdf", "text": "A PDF?", "format": "pdf"}),
 ]
 BAD_IDS = {"blank", "too-long", "no-text", "html-without-text", "pdf"}  # and the broken line, by location
+# Real articles of data/articles with quotations over several sentences (continued, colon-led, HTML), and
+# one with page furniture: their sentences in context must come out as /v1/extract gives them.
+IN_CONTEXT = (
+    "wh-president-biden-announces-john-kirby-as-nsc-coordinator-for-strategic-",
+    "wh-president-biden-announces-former-atlanta-mayor-keisha-lance-bottoms-as",
+    "wh-biden-administration-approves-first-operation-fly-formula-mission",
+)
+FURNITURE = {
+    "id": "furniture",
+    "text": "Bridge Closes\n\nGlobal Times / No Comments Share:\nThe council voted 7-2 to close the bridge. "
+    "The chair said: “We must act now. The plan should pass.”\n\nShare and Like this post\n\nRelated Posts"
+    "\n\nPrevious Article\n\nNext Article",
+}
+CONTEXT_ARTICLES = len(IN_CONTEXT) + 1
+FURNITURE_LINES = (
+    "Global Times / No Comments Share:",
+    "Share and Like this post",
+    "Related Posts",
+    "Previous Article",
+    "Next Article",
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +84,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "# Budget\n\nThe budget grew 3% this year.\n", encoding="utf-8"
     )
     (folder / "letters" / "latin1.txt").write_bytes("Le café a fermé.".encode("latin-1"))
+    write_jsonl([*context_articles(), FURNITURE], folder / "context.jsonl")
     return folder
+
+
+def context_articles() -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in ARTICLES_FILE.read_text(encoding="utf-8").splitlines()]
+    by_id = {row["id"]: row for row in rows}
+    return [{key: by_id[id_][key] for key in ("id", "text", "format", "title")} for id_ in IN_CONTEXT]
 
 
 def backfill(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -106,6 +136,7 @@ def rows(out: Path) -> dict[str, list[dict[str, Any]]]:
     found = {}
     for name, key in (
         ("sentences", ("doc_id", "index")),
+        ("skipped", ("doc_id", "start")),
         ("documents", ("doc_id",)),
         ("errors", ("doc_id",)),
     ):
@@ -131,7 +162,7 @@ def test_an_uninterrupted_run_labels_every_article_and_files_every_bad_record(
     found = rows(reference)
 
     documents = {row["doc_id"]: row for row in found["documents"]}
-    assert len(documents) == ARTICLES + 20 + 2  # JSONL, Parquet, the two readable letters
+    assert len(documents) == ARTICLES + 20 + 2 + CONTEXT_ARTICLES  # JSONL, Parquet, letters, in context
     errors = {row["doc_id"]: row["code"] for row in found["errors"]}
     assert errors == {
         f"{archive / 'news.jsonl'}:{ARTICLES + 1}": "invalid_record",
@@ -156,6 +187,15 @@ def test_an_uninterrupted_run_labels_every_article_and_files_every_bad_record(
     for row in documents.values():
         assert row["n_fact"] + row["n_assessment"] + row["n_prescription"] == row["sentences"]
     assert {s["label"] for s in found["sentences"]} == {"fact", "assessment", "prescription"}
+    # Furniture is apart: never labelled, never counted, and every sentence keeps its context.
+    skipped = [(s["doc_id"], s["text"], s["role"]) for s in found["skipped"]]
+    assert skipped == [("furniture", text, "furniture") for text in FURNITURE_LINES]
+    assert documents["furniture"]["skipped"] == len(FURNITURE_LINES)
+    assert documents["furniture"]["sentences"] == 4  # the headline, the vote, the quotation's two
+    assert not {s["text"] for s in found["sentences"]} & set(FURNITURE_LINES)
+    assert all(
+        s["role"] != "furniture" and s["label_source"] in ("model", "quotation") for s in found["sentences"]
+    )
     assert not list((reference / "_tmp").iterdir())
 
 
@@ -167,7 +207,7 @@ def test_a_rerun_skips_everything_and_changes_nothing(reference: Path, archive: 
 
     assert done.returncode == 0, done.stderr
     assert "0 documents, 0 sentences labelled, 0 errors" in done.stdout
-    assert f"{ARTICLES + 20 + 2 + len(BAD_LINES) + 1} already done" in done.stdout
+    assert f"{ARTICLES + 20 + 2 + CONTEXT_ARTICLES + len(BAD_LINES) + 1} already done" in done.stdout
     assert rows(out) == rows(reference)
 
 
@@ -260,25 +300,42 @@ async def uncached_client() -> AsyncIterator[httpx.AsyncClient]:
         yield started
 
 
-async def test_backfill_gives_the_services_sentences_offsets_and_labels(
+async def test_backfill_gives_the_services_sentences_offsets_labels_and_context(
     reference: Path, archive: Path, uncached_client: httpx.AsyncClient
 ) -> None:
     lines = (archive / "news.jsonl").read_text(encoding="utf-8").splitlines()[:ARTICLES]
+    lines += (archive / "context.jsonl").read_text(encoding="utf-8").splitlines()
     articles = [json.loads(line) for line in lines]
+    found = rows(reference)
     by_doc: dict[str, list[dict[str, Any]]] = {}
-    for sentence in rows(reference)["sentences"]:
+    for sentence in found["sentences"]:
         by_doc.setdefault(sentence["doc_id"], []).append(sentence)
-    compared = 0
+    skipped_by_doc: dict[str, list[dict[str, Any]]] = {}
+    for line in found["skipped"]:
+        skipped_by_doc.setdefault(line["doc_id"], []).append(line)
+    compared: list[dict[str, Any]] = []
     for article in articles:
         response = await uncached_client.post(
             "/v1/extract", json={"text": article["text"], "format": article.get("format", "text")}
         )
         assert response.status_code == 200, response.text
-        expected = [_as_backfill_row(s) for s in response.json()["sentences"]]
-        assert [_comparable(s) for s in by_doc[article["id"]]] == expected, article["id"]
-        compared += 1
-    assert compared == ARTICLES
+        body = response.json()
+        expected = [_as_backfill_row(s) for s in body["sentences"]]
+        assert [_comparable(s) for s in by_doc.get(article["id"], [])] == expected, article["id"]
+        assert [_comparable(s) for s in skipped_by_doc.get(article["id"], [])] == [
+            {k: s[k] for k in ("text", "start", "end", "start_utf16", "end_utf16", "role")}
+            for s in body["skipped"]
+        ], article["id"]
+        compared += expected
+    assert len(articles) == ARTICLES + CONTEXT_ARTICLES
     assert sum(a.get("format") == "html" for a in articles) >= ARTICLES // 10
+    # The comparison holds each part of the context: quoted speech labelled fact by quotation (and
+    # continuations without a mark of their own), named speakers, roles other than body.
+    by_quotation = [s for s in compared if s["label_source"] == "quotation"]
+    assert len(by_quotation) >= 15 and {s["label"] for s in by_quotation} == {"fact"}
+    assert any(not set(s["text"]) & set('“”"') for s in by_quotation)
+    assert sum(s["speaker"] is not None for s in compared) >= 15
+    assert {"headline", "body"} <= {s["role"] for s in compared}
 
 
 def _comparable(row: dict[str, Any]) -> dict[str, Any]:
@@ -286,9 +343,15 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_backfill_row(sentence: dict[str, Any]) -> dict[str, Any]:
-    row = {k: sentence[k] for k in ("index", "text", "start", "end", "start_utf16", "end_utf16", "label")}
-    row.update({"confidence": sentence["confidence"], "uncertain": sentence["uncertain"]})
+    """A /v1/extract sentence as the backfill writes it: the same fields, scores and speaker flat."""
+    keys = ("index", "text", "start", "end", "start_utf16", "end_utf16", "role", "quoted")
+    row = {k: sentence[k] for k in keys}
+    speaker = sentence["speaker"] or {}
+    row["speaker"] = speaker.get("text")
+    row.update({f"speaker_{k}": speaker.get(k) for k in ("start", "end", "start_utf16", "end_utf16")})
+    row.update({k: sentence[k] for k in ("label", "label_source", "confidence")})
     row.update({f"score_{label}": score for label, score in sentence["scores"].items()})
+    row["uncertain"] = sentence["uncertain"]
     return row
 
 

@@ -27,12 +27,14 @@ def read(tmp_path: Path, rows: list[Any], done: frozenset[str] = frozenset()) ->
 
 
 def labelled(segmented: pa.Table) -> pa.Table:
-    """What the labeller adds, with fixed scores: the write stage is tested on its own."""
+    """What the labeller adds, with fixed scores (furniture unlabelled): the write stage on its own."""
     rows = segmented.to_pylist()
     for row in rows:
         row.update(model_name="m", model_version="v1")
         for span in row["spans"]:
-            span.update(label="fact", confidence=0.9, scores=[0.9, 0.06, 0.04], uncertain=False)
+            if span["role"] != "furniture":
+                span.update(label="fact", label_source="model", confidence=0.9, scores=[0.9, 0.06, 0.04])
+                span.update(uncertain=False)
     return schema.table(rows, schema.LABELLED)
 
 
@@ -49,7 +51,9 @@ def test_bad_records_fail_with_the_apis_codes_and_good_ones_get_offsets(
         {"id": "blank", "text": "  "},
         {"id": "long", "text": "x" * 2001},
         {"id": "empty-html", "text": "<nav>Home</nav><script>x()</script>", "format": "html"},
-        {"id": "many", "text": "Yes. " * 80 + "\n".join(["Line"] * 200)},
+        {"id": "many", "text": "Yes. " * 300},
+        # A repeated line is page furniture, which the limit does not count (as in /v1/extract).
+        {"id": "furniture", "text": "Yes. " * 80 + "\n".join(["Line"] * 200)},
         '{"id": "surrogate", "text": "bad \\ud800 text"}',
         "{broken",
     ]
@@ -64,12 +68,13 @@ def test_bad_records_fail_with_the_apis_codes_and_good_ones_get_offsets(
     ]
     codes = {row["doc_id"]: (row["status"], row["code"]) for row in segmented if row["doc_id"] != "ok"}
     assert codes == {
+        "furniture": ("todo", None),
         "blank": ("failed", "validation_error"),
         "long": ("failed", "payload_too_large"),
         "empty-html": ("failed", "invalid_input"),
         "many": ("failed", "payload_too_large"),
         "surrogate": ("failed", "validation_error"),
-        f"{tmp_path / 'in.jsonl'}:7": ("failed", "invalid_record"),
+        f"{tmp_path / 'in.jsonl'}:8": ("failed", "invalid_record"),
     }
     assert by_id["many"]["message"].endswith("sentences; the limit is 256")
 
@@ -113,3 +118,68 @@ def test_an_id_given_twice_is_written_once(tmp_path: Path, settings: Settings) -
 
     sentences = out.read("sentences")
     assert sentences is not None and sentences.column("text").to_pylist() == ["New text."]
+
+
+# A headline, a quotation over two sentences whose speaker is named before it (an emoji before it, so
+# UTF-16 offsets differ), and two lines of page furniture.
+IN_CONTEXT = (
+    "Bridge Closes\n\n😀 The chair, Ana Ruiz, apologised on Monday. Ana Ruiz said: “What happened should "
+    "never have happened. We will change how we work.”\n\nShare and Like this post\n\nRelated Posts"
+)
+
+
+def test_each_sentence_carries_its_context_and_furniture_is_written_apart(
+    tmp_path: Path, settings: Settings
+) -> None:
+    segmented = stages.segment(read(tmp_path, [{"id": "a", "text": IN_CONTEXT}]), settings)
+    spans = segmented.to_pylist()[0]["spans"]
+    assert [(s["role"], s["quoted"]) for s in spans] == [
+        ("headline", "none"),
+        ("body", "none"),
+        ("body", "partial"),
+        ("body", "full"),
+        ("furniture", "none"),
+        ("furniture", "none"),
+    ]
+    speaker = spans[3]
+    assert speaker["speaker"] == "Ana Ruiz" == IN_CONTEXT[speaker["speaker_start"] : speaker["speaker_end"]]
+    assert speaker["speaker_start_utf16"] == speaker["speaker_start"] + 1  # the emoji is two UTF-16 units
+    out = OutputDir(tmp_path / "out")
+    out.recover()
+
+    summary = stages.write_part(labelled(segmented), out, "r1", LABELS).to_pylist()[0]
+
+    sentences, skipped, documents = out.read("sentences"), out.read("skipped"), out.read("documents")
+    assert sentences is not None and skipped is not None and documents is not None
+    assert sentences.column("index").to_pylist() == [0, 1, 2, 3]
+    assert sentences.column("role").to_pylist() == ["headline", "body", "body", "body"]
+    assert sentences.column("label_source").to_pylist() == ["model"] * 4
+    assert [(row["text"], row["role"]) for row in skipped.to_pylist()] == [
+        ("Share and Like this post", "furniture"),
+        ("Related Posts", "furniture"),
+    ]
+    for row in skipped.to_pylist():
+        assert IN_CONTEXT[row["start"] : row["end"]] == row["text"]
+    (document,) = documents.to_pylist()
+    assert (document["sentences"], document["skipped"], document["n_fact"]) == (4, 2, 4)
+    assert summary["sentences"] == 4
+
+
+def test_the_labeller_applies_the_quotation_rule_with_the_whole_article(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The real model: the quoted continuation has no mark of its own, only the article shows it quoted."""
+    segmented = stages.segment(read(tmp_path, [{"id": "a", "text": IN_CONTEXT}]), settings)
+    labeller = stages.Labeller(Settings(cache_mb=0))
+    try:
+        spans = labeller(segmented).to_pylist()[0]["spans"]
+        alone = labeller(stages.segment(read(tmp_path, [{"id": "b", "text": spans[3]["text"]}]), settings))
+    finally:
+        labeller.close()
+    assert spans[3]["text"] == "We will change how we work.”"
+    assert (spans[3]["label"], spans[3]["label_source"]) == ("fact", "quotation")
+    # The model's own scores are kept (its label would not be fact) and the confidence is fact's score.
+    assert max(spans[3]["scores"]) > spans[3]["scores"][0] == spans[3]["confidence"]
+    assert alone.to_pylist()[0]["spans"][0]["label_source"] == "model"  # alone its mark closes nothing
+    assert [s["label_source"] for s in spans[:3]] == ["model", "model", "model"]
+    assert [s["label"] for s in spans[4:]] == [None, None]  # furniture is never labelled

@@ -49,6 +49,32 @@ def test_bad_article_rows_give_a_clear_error(tmp_path: Path) -> None:
     assert not is_article_file(sentences) and read_examples(sentences)[0][0].label == "fact"
 
 
+def quoted_continuations(text: str, article: Article) -> list[tuple[int, int]]:
+    """The labelled sentences that carry on a quotation opened in an earlier sentence, found by a plain
+    walk over double quotation marks (independent of app.text): within a paragraph a mark opens or
+    closes; a paragraph left open carries the quotation on only if the next one opens with a mark."""
+    owner = [-1] * len(text)  # where the quotation holding each character was opened
+    opened = -1
+    for paragraph in re.finditer(r"[^\n]+", text):
+        first = paragraph.start() + len(paragraph.group()) - len(paragraph.group().lstrip())
+        if opened >= 0 and text[first : first + 1] not in ("“", '"'):
+            opened = -1  # not carried on: it ended with its paragraph
+        for i in range(paragraph.start(), paragraph.end()):
+            if text[i] in '“”"':
+                if opened >= 0 and i != first:
+                    opened = -1
+                elif opened < 0:
+                    opened = i
+                continue
+            owner[i] = opened
+    spans = []
+    for gold in article.sentences:
+        words = {owner[i] for i in range(gold.start, gold.end) if text[i].isalnum()}
+        if gold.label is not None and len(words) == 1 and -1 < min(words) < gold.start:
+            spans.append((gold.start, gold.end))
+    return spans
+
+
 async def _responses(
     client: httpx.AsyncClient, articles: list[Article], context: bool
 ) -> list[ExtractResponse]:
@@ -80,6 +106,14 @@ async def test_in_context_quoted_sentences_are_facts_and_context_scores_higher(
                 assert sentence.label == "fact" and sentence.label_source == "quotation", sentence.text
                 assert gold[(sentence.start, sentence.end)] == "fact", sentence.text
     assert quoted >= 30
+    continuations = 0
+    for article, response in zip(articles, on, strict=True):
+        found = {(s.start, s.end): s for s in response.sentences}
+        for start, end in quoted_continuations(shown_text(article), article):
+            continuations += 1
+            sentence = found[(start, end)]
+            assert (sentence.label, sentence.label_source) == ("fact", "quotation"), sentence.text
+    assert continuations >= 40
     with_context = score(articles, on, str(ARTICLES), context=True)
     alone = score(articles, off, str(ARTICLES), context=False)
     assert with_context.macro_f1 > alone.macro_f1

@@ -124,6 +124,29 @@ def test_an_unclosed_mark_quotes_part_of_one_sentence_only() -> None:
     assert levels(text) == ["partial", "none", "none", "none"]
 
 
+def test_a_quote_after_a_speech_lead_left_unclosed_runs_to_its_paragraph_end_only() -> None:
+    # The closing mark left out, as published in data/articles (the Keisha Lance Bottoms release).
+    text = (
+        "Statement from President Biden: “Mayor Bottoms understands democracy. She led the city well. "
+        "Jill and I look forward to working with her.\n\nBottoms is a CNN commentator. She lives in Atlanta."
+    )
+    assert read(text) == [
+        (
+            "Statement from President Biden: “Mayor Bottoms understands democracy.",
+            "partial",
+            "President Biden",
+        ),
+        ("She led the city well.", "full", "President Biden"),
+        ("Jill and I look forward to working with her.", "full", "President Biden"),
+        ("Bottoms is a CNN commentator.", "none", None),
+        ("She lives in Atlanta.", "none", None),
+    ]
+    assert levels("The review found two problems: “The pumps failed. The alarms were off.") == [
+        "partial",
+        "none",
+    ]  # a colon without a speech verb leads no quotation
+
+
 def test_scare_quotes_and_lifted_phrases_are_partial() -> None:
     assert levels("The so-called “reform” failed. Prices rose.") == ["partial", "none"]
     assert levels('"notice is the hallmark of fairness."') == ["partial"]  # a phrase cut from a sentence
@@ -190,6 +213,27 @@ def test_marks_never_quote_a_paragraph_that_holds_none(
         assert "\n\n" not in text[quote.start : quote.end].strip()
         if quote.closed:
             assert quote.end - quote.start <= MAX_QUOTE_CHARS
+
+
+_LEADS = st.sampled_from(["The mayor said: ", "Statement from the Governor: ", "Kerry told reporters: "])
+_OPENERS = st.sampled_from(sorted(set(QUOTE_MARKS) - {"”", "’", "»", "›"}))
+
+
+@_BOUNDED
+@given(_PARAGRAPHS, st.integers(min_value=0, max_value=100), _LEADS, _OPENERS)
+def test_an_unclosed_mark_after_a_speech_lead_quotes_no_further_than_its_paragraph(
+    paragraphs: list[str], which: int, lead: str, mark: str
+) -> None:
+    led = which % len(paragraphs)
+    paragraphs = [*paragraphs[:led], lead + mark + paragraphs[led], *paragraphs[led + 1 :]]
+    text = "\n\n".join(paragraphs)
+    paragraph_start = sum(len(p) + 2 for p in paragraphs[:led])
+    paragraph_end = paragraph_start + len(paragraphs[led])
+    for start, sentence, context in _contexts(text):
+        inside = paragraph_start <= start < paragraph_end
+        assert context.quoted == "none" or inside, sentence
+        if inside and start > paragraph_start:
+            assert context.quoted == "full", sentence  # the rest of the paragraph is the quotation
 
 
 def test_a_long_text_full_of_marks_is_read_in_bounded_time() -> None:
