@@ -251,6 +251,4 @@ def test_large_model_labels_agree_with_pytorch_on_the_dev_sentences(base_dir: Pa
     reference, served = _labels(torch_backend, texts), _labels(onnx_backend, texts)
     agreement = np.mean([a == b for a, b in zip(reference, served, strict=True)])
     print(f"large model: ONNX int8 (refined) vs PyTorch label agreement on {len(texts)}: {agreement:.4f}")
-    # Measured 0.9935 (3 of 462 differ): mpnet's int8 embeddings sit a little further from fp32 than
-    # MiniLM's (cosine ~0.98 against ~0.99), so this stays under the default model's bar of 0.995.
-    assert agreement >= 0.99
+    assert agreement >= 0.995  # measured 0.9978 (1 of 462 differs)
