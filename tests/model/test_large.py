@@ -22,6 +22,7 @@ from app.model.encoder import encode_texts, file_digest
 from app.model.extras import torch_available
 from app.model.onnx import OnnxEncoder
 from tests.conftest import REPO, serving
+from tests.model.test_onnx_build import assert_filled_template_is_torch_export
 
 LARGE = REPO / "models" / "claimsift-news-large"
 BASE = "all-mpnet-base-v2"
@@ -153,28 +154,9 @@ def test_the_mpnet_template_is_committed_and_small(base_dir: Path) -> None:
 @pytest.mark.slow
 def test_the_filled_mpnet_template_is_the_graph_torch_exports(tmp_path: Path, base_dir: Path) -> None:
     needs_torch()
-    import onnx
-    from onnx import numpy_helper
-
-    from app.model.export import export_graph
-    from app.model.torch_encoder import TorchEncoder
-
     overlay = lora.merged_overlay(LARGE / lora.LORA_FILE, BASE, CACHE)
-    weight_files = [base_dir / "model.safetensors", overlay]
-    template = onnx_build.find_template(base_dir)
-    assert template is not None
-    model = onnx_build._load(template)
-    mapping = json.loads(onnx_build._metadata(model)[onnx_build.MAPPING_KEY])
-    filled = onnx_build._filled(model, mapping, onnx_build._read_tensors(weight_files), weight_files)
-    torch_encoder = TorchEncoder(base_dir, 64, overlay=overlay)
-    export_graph(torch_encoder._model, tmp_path / "torch.onnx")
-    exported = onnx.load_model(str(tmp_path / "torch.onnx"))
-    assert [n.op_type for n in filled.graph.node] == [n.op_type for n in exported.graph.node]
-    ours = {i.name: numpy_helper.to_array(i) for i in filled.graph.initializer}
-    theirs = {i.name: numpy_helper.to_array(i) for i in exported.graph.initializer}
-    assert ours.keys() == theirs.keys()
-    for name, value in theirs.items():
-        assert np.array_equal(ours[name], value), name
+    filled = assert_filled_template_is_torch_export(base_dir, overlay, tmp_path)
+    template, weight_files, torch_encoder = filled
     # and the filled graph computes what torch computes (MPNet: no token types, relative attention bias)
     folder = tmp_path / "export"
     folder.mkdir()

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -101,13 +102,21 @@ def test_prepare_builds_both_models_from_the_template_without_torch(tmp_path: Pa
 @pytest.mark.slow
 def test_the_filled_template_is_the_graph_torch_exports(tmp_path: Path, base_dir: Path) -> None:
     needs_torch()
+    overlay = REPO / "models" / "claimsift-news" / "encoder-overlay.safetensors"
+    assert_filled_template_is_torch_export(base_dir, overlay, tmp_path)
+
+
+def assert_filled_template_is_torch_export(
+    base_dir: Path, overlay: Path, tmp_path: Path
+) -> tuple[Path, list[Path], Any]:
+    """Fill the base's template with base + overlay weights and compare it with torch's export, node for
+    node and tensor for tensor; returns the template, weight files and torch encoder for more checks."""
     import onnx
     from onnx import numpy_helper
 
     from app.model.export import export_graph
     from app.model.torch_encoder import TorchEncoder
 
-    overlay = REPO / "models" / "claimsift-news" / "encoder-overlay.safetensors"
     weight_files = [base_dir / "model.safetensors", overlay]
     template = onnx_build.find_template(base_dir)
     assert template is not None
@@ -123,6 +132,7 @@ def test_the_filled_template_is_the_graph_torch_exports(tmp_path: Path, base_dir
     assert ours.keys() == theirs.keys()
     for name, value in theirs.items():
         assert np.array_equal(ours[name], value), name
+    return template, weight_files, torch_encoder
 
 
 @pytest.mark.slow
