@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         "installed).",
     )
     onnx_refine_margin: float = Field(
-        0.15,
+        0.08,
         ge=0.0,
         le=1.0,
         description="Under the onnx runtime, sentences whose top two scores are closer than this are "
