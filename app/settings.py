@@ -84,12 +84,13 @@ class Settings(BaseSettings):
         "by `claimsift prepare`), `torch` (needs the [torch] extra), or `auto` (onnx when onnxruntime is "
         "installed).",
     )
-    onnx_refine_margin: float = Field(
-        0.08,
+    onnx_refine_margin: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
         description="Under the onnx runtime, sentences whose top two scores are closer than this are "
-        "scored again with the fp32 model, so labels match PyTorch's; 0 keeps every int8 score.",
+        "scored again with the fp32 model, so labels match PyTorch's; 0 keeps every int8 score. Unset: "
+        "the base encoder's own (app/model/bases.json: 0.08 for MiniLM, 0.15 for mpnet).",
     )
     onnx_threads: int = Field(
         0, ge=0, le=256, description="ONNX Runtime threads per process; 0 means one per CPU core."

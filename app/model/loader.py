@@ -11,6 +11,7 @@ from app.model.encoder import DEFAULT_ENCODER_NAME, Encoder, default_encoder_pat
 from app.model.extras import require_torch
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import Backend
+from app.model.weights import DEFAULT_REFINE_MARGIN, pinned_bases
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,11 +28,28 @@ def load_backend(settings: Settings) -> Backend:
     if not use_onnx(settings):
         return _embedding_backend(settings, None)
     fast = _embedding_backend(settings, "int8")
-    if not settings.onnx_refine_margin:
+    margin = refine_margin(settings)
+    if not margin:
         return fast
     from app.model.onnx import RefinedBackend
 
-    return RefinedBackend(fast, _embedding_backend(settings, "fp32"), settings.onnx_refine_margin)
+    return RefinedBackend(fast, _embedding_backend(settings, "fp32"), margin)
+
+
+def refine_margin(settings: Settings) -> float:
+    """CLAIMSIFT_ONNX_REFINE_MARGIN, or else the margin of the base encoder the model runs on."""
+    if settings.onnx_refine_margin is not None:
+        return settings.onnx_refine_margin
+    base = pinned_bases().get(_base_encoder_name(settings))
+    return base.int8.refine_margin if base is not None else DEFAULT_REFINE_MARGIN
+
+
+def _base_encoder_name(settings: Settings) -> str:
+    if not settings.model and settings.adapted_model:
+        from app.model.adapted import base_name, read_manifest, resolve_artifact
+
+        return base_name(read_manifest(resolve_artifact(settings.models_dir, settings.adapted_model)))
+    return Path(settings.model).name if settings.model else DEFAULT_ENCODER_NAME
 
 
 def _embedding_backend(settings: Settings, precision: Precision | None) -> Backend:

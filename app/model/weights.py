@@ -57,12 +57,18 @@ class PinnedFile:
     bytes: int
 
 
+DEFAULT_REFINE_MARGIN = 0.08
+
+
 @dataclass(frozen=True, slots=True)
 class Int8Options:
     """How a base's int8 model is quantized, where the defaults do not suit its weights (bases.json)."""
 
     reduce_range: bool = False  # 7-bit weights: no saturation in the u8s8 kernels of CPUs without VNNI
     keep_fp32: tuple[str, ...] = ()  # weight tensors whose MatMuls stay fp32 (outlier activations)
+    # The default CLAIMSIFT_ONNX_REFINE_MARGIN for models on this base: one that keeps labels within
+    # 0.5% of PyTorch's on CheckThat dev (scripts/refine_margin.py), as int8 error differs by base.
+    refine_margin: float = DEFAULT_REFINE_MARGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +105,11 @@ def _parse_base(name: str, entry: dict[str, Any]) -> BaseEncoder:
         raise ValueError(f"{PINS_FILE}: {name} has several wheels but no archive members to join")
     files = {dest: PinnedFile(**spec) for dest, spec in entry["files"].items()}
     int8 = entry.get("int8", {})
-    options = Int8Options(bool(int8.get("reduce_range", False)), tuple(int8.get("keep_fp32", ())))
+    options = Int8Options(
+        bool(int8.get("reduce_range", False)),
+        tuple(int8.get("keep_fp32", ())),
+        float(int8.get("refine_margin", DEFAULT_REFINE_MARGIN)),
+    )
     return BaseEncoder(name, entry["upstream"], entry["licence"], wheels, files, members, options)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from app.model.encoder import default_encoder_path, encode_texts
-from app.model.loader import load_backend
+from app.model.loader import load_backend, refine_margin
 from app.model.onnx import MODEL_FILE, OnnxEncoder, RefinedBackend, is_exported, onnx_encoder
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import Backend, BackendWrapper, LabelSet, Prediction, Tokens, predict_texts
@@ -140,3 +140,11 @@ def test_refinement_rescores_near_ties_on_the_same_tokens(onnx_backend: Backend)
     assert [id(row) for row in exact.given] == [id(row) for row in tokens]
     assert rows == exact.predict(tokens, refined.default_labels, False)
     assert refined.card == onnx_backend.card and refined.default_labels == onnx_backend.default_labels
+
+
+def test_the_refine_margin_is_the_base_encoders_unless_set() -> None:
+    # Int8 moves mpnet's scores more than MiniLM's: each base keeps PyTorch parity with its own margin.
+    assert refine_margin(Settings()) == 0.08
+    assert refine_margin(Settings(adapted_model="claimsift-news-large")) == 0.15
+    assert refine_margin(Settings(adapted_model="claimsift-news-large", onnx_refine_margin=0.0)) == 0.0
+    assert refine_margin(Settings(onnx_refine_margin=0.2)) == 0.2
