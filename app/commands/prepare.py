@@ -11,12 +11,12 @@ from app.settings import Settings
 
 def run(settings: Settings) -> int:
     from app.model.extras import require_extras_for
-    from app.model.loader import load_backend
+    from app.model.loader import base_encoder_name, load_backend
 
     require_extras_for(settings)
     cache = settings.models_dir / "cache"
     if settings.backend == "embedding" and not settings.model:
-        _prepare_base(cache, _configured_base(settings))
+        _prepare_base(cache, base_encoder_name(settings))
     if settings.backend == "nli" or settings.runtime == "torch":
         print(f"claimsift prepare: nothing to build for {settings.backend} on {settings.runtime}")
         return 0
@@ -26,16 +26,6 @@ def run(settings: Settings) -> int:
     elapsed = time.perf_counter() - started
     print(f"{card.name} {card.version}: ONNX models (int8, fp32) under {cache} ({elapsed:.1f} s)")
     return 0
-
-
-def _configured_base(settings: Settings) -> str:
-    """The pinned base encoder of the configured adapted model (CLAIMSIFT_ADAPTED_MODEL)."""
-    from app.model.adapted import base_name, read_manifest, resolve_artifact
-    from app.model.encoder import DEFAULT_ENCODER_NAME
-
-    if not settings.adapted_model:
-        return DEFAULT_ENCODER_NAME
-    return base_name(read_manifest(resolve_artifact(settings.models_dir, settings.adapted_model)))
 
 
 def _prepare_base(cache: Path, name: str) -> None:

@@ -40,11 +40,12 @@ def refine_margin(settings: Settings) -> float:
     """CLAIMSIFT_ONNX_REFINE_MARGIN, or else the margin of the base encoder the model runs on."""
     if settings.onnx_refine_margin is not None:
         return settings.onnx_refine_margin
-    base = pinned_bases().get(_base_encoder_name(settings))
+    base = pinned_bases().get(base_encoder_name(settings))
     return base.int8.refine_margin if base is not None else DEFAULT_REFINE_MARGIN
 
 
-def _base_encoder_name(settings: Settings) -> str:
+def base_encoder_name(settings: Settings) -> str:
+    """The pinned base encoder the configured model runs on (an adapted model's, from its manifest)."""
     if not settings.model and settings.adapted_model:
         from app.model.adapted import base_name, read_manifest, resolve_artifact
 
