@@ -17,14 +17,11 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from bench.run import bench_env, build_articles, free_port
+from bench.run import bench_env, build_articles, drive, free_port, warm_up
 from bench.serving import wait_ready
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
@@ -49,18 +46,6 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_S  # utime + stime, all threads
 
 
-async def post_all(url: str, articles: Sequence[str], concurrency: int) -> None:
-    pending = list(articles)
-    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-
-        async def client_loop() -> None:
-            while pending:
-                response = await client.post("/v1/extract", json={"text": pending.pop()})
-                response.raise_for_status()
-
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-
-
 def measure(checkout: Checkout, articles: Sequence[str], concurrency: int) -> tuple[float, float]:
     """(server CPU ms per article, wall-clock sentences/s) for one cold server of ``checkout``."""
     port = free_port()
@@ -70,14 +55,16 @@ def measure(checkout: Checkout, articles: Sequence[str], concurrency: int) -> tu
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process, timeout_s=300, interval_s=0.05)
-        asyncio.run(post_all(url, articles[:8], 4))
-        cpu, started = process_cpu_s(process.pid), time.perf_counter()
-        asyncio.run(post_all(url, articles, concurrency))
-        seconds, used = time.perf_counter() - started, process_cpu_s(process.pid) - cpu
+        asyncio.run(warm_up(url, articles))
+        cpu = process_cpu_s(process.pid)
+        result = asyncio.run(drive(url, checkout.name, articles, concurrency, len(articles), float("inf")))
+        used = process_cpu_s(process.pid) - cpu
     finally:
         process.terminate()
         process.wait(timeout=60)
-    return used / len(articles) * 1000, SENTENCES_PER_ARTICLE * len(articles) / seconds
+    if result.errors:
+        raise SystemExit(f"{checkout.name}: {result.errors} requests were not answered 200")
+    return used / result.requests * 1000, result.sentences_per_s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
