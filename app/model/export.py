@@ -13,16 +13,26 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.model.onnx import META_FILE, MODEL_FILES, OPSET, TOKENIZER_FILE, is_exported
+from app.model.onnx import META_FILE, MODEL_FILES, OPSET, TOKENIZER_FILE, export_meta, is_exported
 from app.model.torch_encoder import TorchEncoder, model_inputs
 
 log = logging.getLogger(__name__)
 
 ModelWriter = Callable[[Path], None]
 """Writes both MODEL_FILES (and any weight files they read) into a folder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """What ONNX Runtime's transformer optimizer needs to fuse a graph's blocks (it cannot read them)."""
+
+    model_type: str  # e.g. `bert`
+    num_heads: int
+    hidden_size: int
 
 
 def export(encoder: TorchEncoder, tokenizer_dir: Path, folder: Path) -> None:
@@ -47,7 +57,7 @@ def write_export(
     try:
         write_models(staging)
         shutil.copy(tokenizer_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        meta = {"name": name, "version": version, "opset": OPSET}
+        meta = export_meta(name, version)
         (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         if folder.exists() and not is_exported(folder):  # an older or interrupted export
             shutil.rmtree(folder)
@@ -110,23 +120,54 @@ def _set_attention(model: Any, implementation: str) -> None:
         model.config._attn_implementation = implementation
 
 
-def quantize(source: Path, target: Path, reduce_range: bool = False, keep_fp32: Sequence[str] = ()) -> None:
+def quantize(
+    source: Path,
+    target: Path,
+    reduce_range: bool = False,
+    keep_fp32: Sequence[str] = (),
+    fusion: Fusion | None = None,
+) -> None:
     """Dynamic int8 weights, one scale per output channel: cosine to fp32 stays near 0.99.
 
-    ``reduce_range`` and ``keep_fp32`` (node names) are for bases whose weights need them (bases.json)."""
+    ``reduce_range`` and ``keep_fp32`` (node names) are for bases whose weights need them (bases.json).
+    With ``fusion``, ONNX Runtime's transformer optimizer first fuses each block's attention, layer norms
+    and GELU, so the int8 graph runs fused kernels (QAttention and friends)."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic logs an irrelevant pre-processing hint
     try:
-        quantize_dynamic(
-            source,
-            target,
-            per_channel=True,
-            reduce_range=reduce_range,
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=list(keep_fp32),
-        )
+        with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+            if fusion is not None:
+                source = fuse_graph(source, Path(scratch) / "fused.onnx", fusion)
+            quantize_dynamic(
+                source,
+                target,
+                per_channel=True,
+                reduce_range=reduce_range,
+                weight_type=QuantType.QInt8,
+                nodes_to_exclude=list(keep_fp32),
+                # the fused ops are ONNX Runtime's own, whose outputs shape inference cannot type
+                extra_options={"DefaultTensorType": TensorProto.FLOAT} if fusion is not None else {},
+            )
     finally:
         root.setLevel(level)
+
+
+def fuse_graph(source: Path, target: Path, fusion: Fusion) -> Path:
+    """``source`` with its transformer blocks fused by ONNX Runtime's optimizer, written to ``target``."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        str(source),
+        model_type=fusion.model_type,
+        num_heads=fusion.num_heads,
+        hidden_size=fusion.hidden_size,
+        opt_level=0,  # the optimizer's own fusions only: its ONNX Runtime pass imports torch
+    )
+    if not optimized.get_fused_operator_statistics().get("Attention"):
+        raise RuntimeError(f"ONNX Runtime fused no attention in {source} as a {fusion.model_type} model")
+    optimized.save_model_to_file(str(target))
+    return target

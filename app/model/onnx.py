@@ -31,6 +31,9 @@ MODEL_FILE = MODEL_FILES["int8"]
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "encoder.json"
 OPSET = 17
+# Bump when the way exports are built changes, so that caches built the old way are rebuilt, not served
+# (2: bases with `int8.fuse` in bases.json get their blocks fused before quantization).
+EXPORT_RECIPE = 2
 
 
 def export_folder(cache_root: Path, version: str) -> Path:
@@ -38,7 +41,19 @@ def export_folder(cache_root: Path, version: str) -> Path:
 
 
 def is_exported(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in (*MODEL_FILES.values(), TOKENIZER_FILE, META_FILE))
+    """A complete export, built by today's recipe."""
+    if not all((folder / name).is_file() for name in (*MODEL_FILES.values(), TOKENIZER_FILE, META_FILE)):
+        return False
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("recipe") == EXPORT_RECIPE
+
+
+def export_meta(name: str, version: str) -> dict[str, Any]:
+    """What ``META_FILE`` holds."""
+    return {"name": name, "version": version, "opset": OPSET, "recipe": EXPORT_RECIPE}
 
 
 def onnxruntime_available() -> bool:

@@ -35,7 +35,7 @@ from app.errors import ModelLoadError
 from app.model.weights import Int8Options, pinned_bases
 
 if TYPE_CHECKING:
-    from app.model.export import ModelWriter
+    from app.model.export import Fusion, ModelWriter
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAPPING_KEY = "claimsift.initializers"
@@ -124,10 +124,20 @@ def write_models(
         inline = Path(scratch) / "inline.onnx"
         _save(_filled(model, mapping, tensors, weights), inline)
         quantized = Path(scratch) / "int8.onnx"
-        quantize(inline, quantized, int8.reduce_range, _nodes_reading(model, mapping, int8.keep_fp32))
+        keep_fp32 = _nodes_reading(model, mapping, int8.keep_fp32)
+        quantize(inline, quantized, int8.reduce_range, keep_fp32, _fusion(model, int8))
         _write_with_external_data(_load(quantized), folder / MODEL_FILES["int8"], cache_root)
     stored = _store_weights(weights, folder, cache_root)
     _save(_reading_weight_files(model, mapping, stored), folder / MODEL_FILES["fp32"])
+
+
+def _fusion(template: Any, int8: Int8Options) -> Fusion | None:
+    if int8.fuse is None:
+        return None
+    from app.model.export import Fusion
+
+    arch = json.loads(_metadata(template)[ARCHITECTURE_KEY])
+    return Fusion(int8.fuse, arch["num_attention_heads"], arch["hidden_size"])
 
 
 def _nodes_reading(template: Any, mapping: dict[str, dict[str, Any]], tensors: Sequence[str]) -> list[str]:

@@ -69,6 +69,8 @@ class Int8Options:
     # The default CLAIMSIFT_ONNX_REFINE_MARGIN for models on this base: one that keeps labels within
     # 0.5% of PyTorch's on CheckThat dev (scripts/refine_margin.py), as int8 error differs by base.
     refine_margin: float = DEFAULT_REFINE_MARGIN
+    # A model type ONNX Runtime's transformer optimizer knows (`bert`): the int8 graph is fused first.
+    fuse: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,10 @@ def _parse_base(name: str, entry: dict[str, Any]) -> BaseEncoder:
         bool(int8.get("reduce_range", False)),
         tuple(int8.get("keep_fp32", ())),
         float(int8.get("refine_margin", DEFAULT_REFINE_MARGIN)),
+        int8.get("fuse"),
     )
+    if options.fuse and options.keep_fp32:  # fusion renames the nodes that keep_fp32 would exclude
+        raise ValueError(f"{PINS_FILE}: {name} cannot both fuse its graph and keep MatMuls in fp32")
     return BaseEncoder(name, entry["upstream"], entry["licence"], wheels, files, members, options)
 
 

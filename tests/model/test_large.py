@@ -20,7 +20,7 @@ from app.model import lora, onnx_build, weights
 from app.model.adapted import HEAD_FILE, base_name, read_manifest, verify_artifact
 from app.model.encoder import encode_texts, file_digest
 from app.model.extras import torch_available
-from app.model.onnx import OnnxEncoder
+from app.model.onnx import OnnxEncoder, export_meta
 from tests.conftest import REPO, serving
 from tests.model.test_onnx_build import assert_filled_template_is_torch_export
 
@@ -163,7 +163,7 @@ def test_the_filled_mpnet_template_is_the_graph_torch_exports(tmp_path: Path, ba
     # with the quantizer's defaults mpnet's int8 embeddings are noise (cosine ~0.1): bases.json's options
     onnx_build.write_models(template, weight_files, folder, tmp_path, weights.pinned_base(BASE).int8)
     shutil.copy(base_dir / "tokenizer.json", folder / "tokenizer.json")
-    (folder / "encoder.json").write_text('{"version": "probe"}')
+    (folder / "encoder.json").write_text(json.dumps(export_meta("probe", "probe")))
     theirs_vectors = encode_texts(torch_encoder, TEXTS)
     fp32 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="fp32"), TEXTS)
     int8 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="int8"), TEXTS)

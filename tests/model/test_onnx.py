@@ -13,7 +13,17 @@ import pytest
 
 from app.model.encoder import default_encoder_path, encode_texts
 from app.model.loader import load_backend, refine_margin
-from app.model.onnx import MODEL_FILE, OnnxEncoder, RefinedBackend, is_exported, onnx_encoder
+from app.model.onnx import (
+    META_FILE,
+    MODEL_FILE,
+    MODEL_FILES,
+    TOKENIZER_FILE,
+    OnnxEncoder,
+    RefinedBackend,
+    export_meta,
+    is_exported,
+    onnx_encoder,
+)
 from app.model.torch_encoder import TorchEncoder
 from app.model.types import Backend, BackendWrapper, LabelSet, Prediction, Tokens, predict_texts
 from app.settings import Settings
@@ -99,6 +109,16 @@ def test_an_incomplete_export_is_refused_with_a_hint(tmp_path: Path) -> None:
 
     with pytest.raises(ModelLoadError, match="claimsift prepare"):
         OnnxEncoder(tmp_path, max_length=32, name="x")
+
+
+def test_an_export_built_by_an_older_recipe_is_not_served(tmp_path: Path) -> None:
+    # e.g. an int8 model quantized before its base's blocks were fused: rebuilt, never loaded as current
+    for name in (*MODEL_FILES.values(), TOKENIZER_FILE):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / META_FILE).write_text(json.dumps({"name": "x", "version": "v", "opset": 17}))
+    assert not is_exported(tmp_path)
+    (tmp_path / META_FILE).write_text(json.dumps(export_meta("x", "v")))
+    assert is_exported(tmp_path)
 
 
 def test_a_prepared_model_starts_without_torch(onnx_backend: Backend) -> None:

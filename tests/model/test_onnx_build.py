@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 
 from app.model import onnx_build, weights
 from app.model.encoder import DEFAULT_ENCODER_NAME, encode_texts
 from app.model.extras import torch_available
-from app.model.onnx import OnnxEncoder
+from app.model.onnx import MODEL_FILES, OnnxEncoder, export_meta
 from tests.conftest import REPO
 
 CACHE = REPO / "models" / "cache"
@@ -94,6 +95,8 @@ def test_prepare_builds_both_models_from_the_template_without_torch(tmp_path: Pa
     for name in weight_files:
         assert (exports[0] / name).stat().st_ino == (exports[1] / name).stat().st_ino, name  # linked, once
     for folder in exports:
+        graph = onnx.load_model(str(folder / MODEL_FILES["int8"]), load_external_data=False).graph
+        assert "QAttention" in {node.op_type for node in graph.node}  # bases.json: MiniLM's blocks fused
         int8 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="int8"), TEXTS)
         fp32 = encode_texts(OnnxEncoder(folder, 64, "probe", precision="fp32"), TEXTS)
         assert ((int8 * fp32).sum(axis=1) > 0.97).all()
@@ -147,7 +150,7 @@ def test_the_fp32_model_reading_fp16_weight_files_matches_torch(tmp_path: Path, 
     folder.mkdir()
     onnx_build.write_models(template, [base_dir / "model.safetensors", overlay], folder, tmp_path)
     shutil.copy(base_dir / "tokenizer.json", folder / "tokenizer.json")
-    (folder / "encoder.json").write_text('{"version": "probe"}')
+    (folder / "encoder.json").write_text(json.dumps(export_meta("probe", "probe")))
     ours = encode_texts(OnnxEncoder(folder, 64, "probe", precision="fp32"), TEXTS)
     theirs = encode_texts(TorchEncoder(base_dir, 64, overlay=overlay), TEXTS)
     # the fine-tuned layers are fp16 already; only the frozen embeddings are rounded to fp16 on disk

@@ -70,6 +70,21 @@ def test_the_shipped_pins_are_complete() -> None:
             assert len(spec.sha256) == 64 and spec.bytes > 0
 
 
+def test_a_base_cannot_both_fuse_its_graph_and_keep_matmuls_in_fp32() -> None:
+    # fusion renames the nodes keep_fp32 names, so the two together would silently quantize those too
+    entry = {
+        "upstream": "x/y",
+        "licence": "Apache-2.0",
+        "wheels": [{"package": "p", "version": "1", "filename": "p-1-py3-none-any.whl", "sha256": "0" * 64}],
+        "files": {},
+        "int8": {"fuse": "bert", "keep_fp32": ["encoder.layer.0.output.dense.weight"]},
+    }
+    with pytest.raises(ValueError, match="cannot both fuse"):
+        weights._parse_base("probe", entry)
+    entry["int8"] = {"fuse": "bert"}
+    assert weights._parse_base("probe", entry).int8.fuse == "bert"
+
+
 def test_the_prepared_default_base_matches_its_pins() -> None:
     base = weights.pinned_base("all-MiniLM-L6-v2")
     folder = weights.base_folder(CACHE, base.name)
