@@ -158,16 +158,41 @@ def quantize(
 
 def fuse_graph(source: Path, target: Path, fusion: Fusion) -> Path:
     """``source`` with its transformer blocks fused by ONNX Runtime's optimizer, written to ``target``."""
+    import onnx
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
+    options = FusionOptions(fusion.model_type)
+    # The optimizer's shape inference needs sympy (80 MB); onnx's own finds the casts its patterns skip.
+    options.enable_shape_inference = False
     optimized = optimize_model(
-        str(source),
+        _without_useless_casts(onnx.load_model(str(source))),
         model_type=fusion.model_type,
         num_heads=fusion.num_heads,
         hidden_size=fusion.hidden_size,
         opt_level=0,  # the optimizer's own fusions only: its ONNX Runtime pass imports torch
+        optimization_options=options,
     )
     if not optimized.get_fused_operator_statistics().get("Attention"):
         raise RuntimeError(f"ONNX Runtime fused no attention in {source} as a {fusion.model_type} model")
     optimized.save_model_to_file(str(target))
     return target
+
+
+def _without_useless_casts(model: Any) -> Any:
+    """``model`` without the Cast nodes whose input already has the target type (the exporter writes a
+    few), which would stop the fusion patterns from matching."""
+    from onnx import shape_inference
+
+    graph = shape_inference.infer_shapes(model).graph
+    types = {value.name: value.type.tensor_type.elem_type for value in (*graph.value_info, *graph.input)}
+    types.update({initializer.name: initializer.data_type for initializer in graph.initializer})
+    outputs = {output.name for output in model.graph.output}
+    for node in [node for node in model.graph.node if node.op_type == "Cast"]:
+        target_type = next(attribute.i for attribute in node.attribute if attribute.name == "to")
+        if types.get(node.input[0]) != target_type or node.output[0] in outputs:
+            continue
+        for reader in model.graph.node:
+            reader.input[:] = [node.input[0] if name == node.output[0] else name for name in reader.input]
+        model.graph.node.remove(node)
+    return model
