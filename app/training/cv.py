@@ -1,7 +1,8 @@
 """`claimsift train --cv`: 5-fold cross-validation by CDCP document, with the training recipe of ``train``.
 
-Each fold trains on four CDCP folds plus the news (and, by default, real-text) training rows, calibrates
-exactly as ``train`` does (``TrainingData.training_split``), and scores the fifth CDCP fold.
+Each fold trains on four CDCP folds (of them, the recipe's share of documents: all, or a quarter for the
+large model) plus the news (and, by default, real-text) training rows, calibrates exactly as ``train`` does
+(``TrainingData.training_split``), and scores the whole fifth CDCP fold.
 """
 
 from __future__ import annotations
@@ -14,19 +15,25 @@ from pathlib import Path
 import numpy as np
 
 from app.model.adapted import MANIFEST_FILE
-from app.model.encoder import default_encoder_path
 from app.training.data import CV_FOLDS, LABELS, cdcp_fold, load_data
 from app.training.report import format_report, metrics
-from app.training.train import FrozenLayers, TrainConfig, embeddings, summary, train_and_calibrate
+from app.training.train import (
+    TrainConfig,
+    embeddings,
+    frozen_layers,
+    recipe_cdcp,
+    summary,
+    train_and_calibrate,
+)
 
 
 def cv_command(paths: dict[str, Path], out: Path | None, config: TrainConfig) -> int:
     """5-fold CV by CDCP document: train on 4 folds + the news and real training rows, score the 5th."""
     data = load_data(paths["cdcp"], paths["news"], paths["real"])
-    frozen = FrozenLayers(default_encoder_path(base=config.base), config.max_length, config.trained_layers)
+    frozen = frozen_layers(config)
     gold, probabilities, per_fold = [], [], []
     for fold in range(CV_FOLDS):
-        folds = [row for row in data.cdcp if cdcp_fold(row) != fold]
+        folds = recipe_cdcp([row for row in data.cdcp if cdcp_fold(row) != fold], config)
         train_rows, calibration_rows = data.training_split(folds, config.real_text)
         test_rows = [row for row in data.cdcp if cdcp_fold(row) == fold]
         trained, _ = train_and_calibrate(train_rows, calibration_rows, config, frozen)

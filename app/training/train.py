@@ -577,6 +577,18 @@ def frozen_store(cache: Path, config: TrainConfig) -> Path:
     return cache / "frozen" / f"{config.base}-{split_name}.pt"
 
 
+def frozen_layers(config: TrainConfig, cache: Path = Path("models/cache")) -> FrozenLayers:
+    """The recipe's frozen base layers; a LoRA (large) recipe keeps their outputs in ``cache`` across runs."""
+    store = frozen_store(cache, config) if config.lora_rank else None
+    base_dir = default_encoder_path(base=config.base)
+    return FrozenLayers(base_dir, config.max_length, config.trained_layers, store)
+
+
+def recipe_cdcp(cdcp: Sequence[Row], config: TrainConfig) -> list[Row]:
+    """The CDCP rows a recipe trains on: all, or ``cdcp_percent`` of the documents by a hash of their id."""
+    return [row for row in cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
+
+
 def train_command(
     paths: dict[str, Path],
     out: Path,
@@ -597,13 +609,8 @@ def train_command(
     write_jsonl(data.real["test"], cache / REAL_TEST_FILE.name)
     started = time.perf_counter()
     pool = teacher_scores(config, paths, data, reports, cache) if config.distil_from else None
-    frozen = FrozenLayers(
-        default_encoder_path(base=config.base),
-        config.max_length,
-        config.trained_layers,
-        frozen_store(cache, config) if config.lora_rank else None,
-    )
-    cdcp = [row for row in data.cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
+    frozen = frozen_layers(config, cache)
+    cdcp = recipe_cdcp(data.cdcp, config)
     rows, calibration_rows = data.training_split(cdcp, config.real_text)
     trained, calibration = train_and_calibrate(rows, calibration_rows, config, frozen, pool)
     train_seconds = round(time.perf_counter() - started)
