@@ -85,9 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write over the shipped model, models/claimsift-news (or models/claimsift-news-large)",
     )
-    train.add_argument("--epochs", type=int, help="passes over the training data (default 2; large 1)")
+    train.add_argument("--epochs", type=int, help="passes over the training data (default 2, also for large)")
     train.add_argument("--seed", type=int, help="torch and batch-order seed (default 0)")
-    train.add_argument("--max-length", type=int, help="training token window (default 128; large 96)")
+    train.add_argument("--max-length", type=int, help="training token window (default 128; large 64)")
     train.add_argument("--news-weight", type=float, help="loss weight of news rows vs CDCP (default 1)")
     train.add_argument("--real-weight", type=float, help="loss weight of real-text rows vs CDCP (default 1)")
     train.add_argument(
@@ -99,9 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--trained-layers",
         type=int,
-        help="top transformer layers to fine-tune (large: to adapt), 0 = head only (default 6; large 2)",
+        help="top transformer layers to fine-tune (large: to adapt), 0 = head only (default 6; large 4)",
     )
     train.add_argument("--lora-rank", type=int, help="LoRA rank on the trained layers, 0 = full (large 16)")
+    train.add_argument(
+        "--cdcp-percent",
+        type=_percent,
+        metavar="1..100",
+        help="share of CDCP documents trained on, by a hash of their id (default 100; large 25)",
+    )
     train.add_argument("--cv", action="store_true", help="5-fold CDCP cross-validation by doc_id instead")
     _add_distillation(train)
     train.set_defaults(command=_train)
@@ -119,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     template.set_defaults(command=_onnx_template)
     add_backfill_commands(commands, load_settings)
     return parser
+
+
+def _percent(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 100:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 100, not {value!r}")
+    return int(value)
 
 
 def _add_distillation(train: Any) -> None:
@@ -228,6 +240,7 @@ def _train(args: argparse.Namespace) -> int:
         "real_text": False if args.no_real_text else None,
         "trained_layers": args.trained_layers,
         "lora_rank": args.lora_rank,
+        "cdcp_percent": args.cdcp_percent,
         "distil_from": args.distil_from,
         "distil_temperature": args.distil_temperature,
         "distil_weight": args.distil_weight,

@@ -93,6 +93,13 @@ def test_training_refuses_both_a_folder_and_replace() -> None:
     assert "not allowed with argument" in result.stderr
 
 
+@pytest.mark.parametrize("share", ["0", "101", "25.5", "all"])
+def test_training_refuses_a_cdcp_share_that_is_not_a_percentage(share: str) -> None:
+    result = run_cli("train", "--cdcp-percent", share)
+    assert result.returncode == 2
+    assert f"argument --cdcp-percent: must be a whole number from 1 to 100, not '{share}'" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("sentence", "label"),
     [
