@@ -584,9 +584,17 @@ def frozen_layers(config: TrainConfig, cache: Path = Path("models/cache")) -> Fr
     return FrozenLayers(base_dir, config.max_length, config.trained_layers, store)
 
 
+CDCP_SHARE_SALT = "cdcp-subset"
+
+
 def recipe_cdcp(cdcp: Sequence[Row], config: TrainConfig) -> list[Row]:
     """The CDCP rows a recipe trains on: all, or ``cdcp_percent`` of the documents by a hash of their id."""
-    return [row for row in cdcp if bucket(row.group, "cdcp-subset") < config.cdcp_percent]
+    return [row for row in cdcp if bucket(row.group, CDCP_SHARE_SALT) < config.cdcp_percent]
+
+
+def cdcp_share_rule(config: TrainConfig) -> str:
+    """``recipe_cdcp``'s rule in words, for the manifest."""
+    return f"sha256('{CDCP_SHARE_SALT}:cdcp:<doc_id>') % 100 < {config.cdcp_percent}"
 
 
 def train_command(
@@ -617,7 +625,7 @@ def train_command(
     manifest = manifest_for(data, paths, config, command, name)
     if config.cdcp_percent < 100:
         manifest["split"]["cdcp_rows"] = len(cdcp)
-        manifest["split"]["cdcp"] = f"sha256('cdcp-subset:cdcp:<doc_id>') % 100 < {config.cdcp_percent}"
+        manifest["split"]["cdcp"] = cdcp_share_rule(config)
     manifest.update(train_seconds=train_seconds, train_log=trained.log, temperature=trained.head.temperature)
     if pool is not None:
         manifest["distillation"] = distillation_record(pool, paths["pool"])
